@@ -1,0 +1,64 @@
+/**
+ * The server's entry point: the only place that reads the environment and argv,
+ * listens, and handles signals. `flux-restful-server [--host H] [--port P] [--data-dir D] [--backend B]`.
+ */
+import { createServer } from "./app.js";
+import { ConfigError, describeSecrets, loadConfig } from "./config.js";
+import { createJsonLogger } from "./logger.js";
+
+const VERSION = "0.1.0";
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "--version" || argv[0] === "-V") {
+    process.stdout.write(`flux-restful-server ${VERSION}\n`);
+    return 0;
+  }
+  if (argv[0] === "--help" || argv[0] === "-h") {
+    process.stdout.write(
+      "usage: flux-restful-server [--host HOST] [--port PORT] [--data-dir DIR] [--backend auto|local|flux] [--log-level LEVEL]\n" +
+        "Settings can also come from the environment; see README.md.\n",
+    );
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env, argv);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`flux-restful-server: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const logger = createJsonLogger({ level: config.logLevel });
+  process.on("unhandledRejection", (reason) => logger.error("unhandled rejection", { cause: reason }));
+  process.on("uncaughtException", (err) => logger.error("uncaught exception", { cause: err }));
+
+  const server = await createServer(config, { logger });
+  const { url } = await server.listen();
+  logger.info("listening", { url, backend: server.backend.name, version: VERSION, secrets: describeSecrets(config) });
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info("shutting down", { signal });
+      // A second signal, or a stuck close, must not keep the process alive past the limit.
+      setTimeout(() => {
+        logger.warn("shutdown took too long; exiting");
+        process.exit(1);
+      }, config.shutdownGraceMs + 1000).unref();
+      void server.close().then(resolve);
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  logger.info("stopped");
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`flux-restful-server: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
