@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { JobService } from "../gen/flux/restful/v1/job_service_pb.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import type { JobBackend } from "./backends/backend.js";
 import { selectBackend } from "./backends/select-backend.js";
 import type { Config } from "./config.js";
@@ -17,7 +18,9 @@ import { createOnePortServer } from "./http/one-port.js";
 import { createLoggingInterceptor } from "./interceptors/logging.js";
 import type { Logger } from "./logger.js";
 import { createSilentLogger } from "./logger.js";
+import { createHealthService } from "./services/health.js";
 import { createJobService } from "./services/job-service.js";
+import { loadDescriptorSet, registerReflection, registeredServices } from "./services/reflection/index.js";
 
 export interface ServerDeps {
   logger?: Logger;
@@ -48,8 +51,13 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
   });
 
   const interceptors: Interceptor[] = [createLoggingInterceptor(logger.child({ component: "rpc" }))];
+  const descriptorSet = await loadDescriptorSet();
   const routes = (router: ConnectRouter) => {
     router.service(JobService, jobService);
+    // Health and reflection last: they answer for every service registered above.
+    const services = registeredServices(router);
+    router.service(Health, createHealthService({ backend, services: services.map((s) => s.typeName) }));
+    registerReflection(router, { services: [...services, Health], descriptorSet, logger });
   };
   const httpRoutes: HttpRoute[] = [createHealthRoutes(backend)];
 
