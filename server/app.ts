@@ -4,20 +4,25 @@
  */
 import os from "node:os";
 import type { AddressInfo } from "node:net";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { AdminService } from "../gen/flux/restful/v1/admin_service_pb.js";
+import { AuthService } from "../gen/flux/restful/v1/auth_service_pb.js";
 import { JobService } from "../gen/flux/restful/v1/job_service_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { createAuth, type Auth, type AuthTuning } from "./auth/index.js";
 import type { JobBackend } from "./backends/backend.js";
 import { selectBackend } from "./backends/select-backend.js";
 import type { Config } from "./config.js";
-import type { Caller } from "./context.js";
+import { kPeerAddress, type Caller } from "./context.js";
 import { createHealthRoutes } from "./http/health-routes.js";
 import { sendJson, type HttpRoute } from "./http/http-route.js";
 import { createOnePortServer } from "./http/one-port.js";
 import { createLoggingInterceptor } from "./interceptors/logging.js";
 import type { Logger } from "./logger.js";
 import { createSilentLogger } from "./logger.js";
+import { createAdminService } from "./services/admin-service.js";
+import { createAuthService } from "./services/auth-service.js";
 import { createHealthService } from "./services/health.js";
 import { createJobService } from "./services/job-service.js";
 import { loadDescriptorSet, registerReflection, registeredServices } from "./services/reflection/index.js";
@@ -26,10 +31,18 @@ export interface ServerDeps {
   logger?: Logger;
   /** A ready-made backend (tests); otherwise one is chosen from config. */
   backend?: JobBackend;
+  /** Reported by WhoAmI. */
+  version?: string;
+  /** What AdminService.StopService does; defaults to close(). main.ts passes its SIGTERM path. */
+  requestStop?: () => void;
+  /** Cheaper password hashing, faster slowdown, fake account lookup (tests). */
+  authTuning?: AuthTuning;
 }
 
 export interface FluxRestfulServer {
   readonly backend: JobBackend;
+  /** Users store, tokens, and the authenticateHttpRequest helper for plain HTTP routes. */
+  readonly auth: Auth;
   /** Listens on config.host:config.port; resolves with the bound address and base URL. */
   listen(): Promise<{ address: AddressInfo; url: string }>;
   /** Graceful stop: ends streams, lets requests finish within the grace period, closes the backend. */
@@ -38,22 +51,60 @@ export interface FluxRestfulServer {
 
 export async function createServer(config: Config, deps: ServerDeps = {}): Promise<FluxRestfulServer> {
   const logger = deps.logger ?? createSilentLogger();
-  const backend = deps.backend ?? (await selectBackend(config, logger));
-  await backend.start();
+  const anonymousCaller: Caller = { name: os.userInfo().username, superuser: true, authenticated: false };
+  // Before the backend: a refused auth setup must not leave jobs or stores open.
+  const auth = await createAuth({
+    config,
+    logger: logger.child({ component: "auth" }),
+    anonymousCaller,
+    tuning: deps.authTuning,
+  });
+  let backend: JobBackend;
+  try {
+    backend = deps.backend ?? (await selectBackend(config, logger));
+    await backend.start();
+  } catch (e) {
+    auth.close();
+    throw e;
+  }
 
   const shutdown = new AbortController();
-  const anonymousCaller: Caller = { name: os.userInfo().username, superuser: true, authenticated: false };
   const jobService = createJobService({
     backend,
     limits: { launchers: config.launchers, defaultShellOptions: {} },
     anonymousCaller,
-    ownerFor: async (caller) => ({ name: caller.name }),
+    ownerFor: auth.ownerFor,
   });
 
-  const interceptors: Interceptor[] = [createLoggingInterceptor(logger.child({ component: "rpc" }))];
+  const interceptors: Interceptor[] = [createLoggingInterceptor(logger.child({ component: "rpc" })), auth.interceptor];
   const descriptorSet = await loadDescriptorSet();
   const routes = (router: ConnectRouter) => {
     router.service(JobService, jobService);
+    router.service(
+      AuthService,
+      createAuthService({
+        authenticator: auth.authenticator,
+        tokens: auth.tokens,
+        secretKey: config.secretKey,
+        anonymousCaller,
+        info: {
+          version: deps.version ?? "dev",
+          backend: backend.name,
+          serverMode: config.serverMode,
+          authRequired: config.requireAuth,
+        },
+        logger: logger.child({ component: "auth" }),
+      }),
+    );
+    router.service(
+      AdminService,
+      createAdminService({
+        users: auth.users,
+        anonymousCaller,
+        requestStop: () => (deps.requestStop ? deps.requestStop() : void close()),
+        logger: logger.child({ component: "admin" }),
+      }),
+    );
     // Health and reflection last: they answer for every service registered above.
     const services = registeredServices(router);
     router.service(Health, createHealthService({ backend, services: services.map((s) => s.typeName) }));
@@ -64,6 +115,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
   const connectHandler = connectNodeAdapter({
     routes,
     interceptors,
+    contextValues: (req) => createContextValues().set(kPeerAddress, req.socket?.remoteAddress ?? ""),
     shutdownSignal: shutdown.signal,
     readMaxBytes: config.maxRequestBytes,
     jsonOptions: { alwaysEmitImplicit: true },
@@ -81,21 +133,24 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
 
   const listener = createOnePortServer({ handler: connectHandler });
   let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      shutdown.abort();
+      await listener.close(config.shutdownGraceMs);
+      await backend.close();
+      auth.close();
+    })();
+    return closing;
+  };
 
   return {
     backend,
+    auth,
     async listen() {
       const address = await listener.listen(config.port, config.host);
       const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
       return { address, url: `http://${host}:${address.port}` };
     },
-    close() {
-      closing ??= (async () => {
-        shutdown.abort();
-        await listener.close(config.shutdownGraceMs);
-        await backend.close();
-      })();
-      return closing;
-    },
+    close,
   };
 }

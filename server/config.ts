@@ -146,6 +146,53 @@ export const SETTINGS = {
     parse: parseOptionalString,
     doc: "flux backend: the instance to use (default: the enclosing instance, as `flux` finds it).",
   },
+  requireAuth: {
+    env: ["FLUX_REQUIRE_AUTH"],
+    flag: "--require-auth",
+    default: false,
+    parse: parseBool,
+    doc: "Require a bearer token or HTTP Basic credentials on every request but token exchange, health and reflection.",
+  },
+  serverMode: {
+    env: ["FLUX_SERVER_MODE"],
+    flag: "--server-mode",
+    default: "single-user" as "single-user" | "multi-user",
+    parse: parseOneOf(["single-user", "multi-user"] as const),
+    doc: "single-user: jobs run as the server's user; multi-user: as the Linux account named like the API user (needs root and auth).",
+  },
+  fluxUser: {
+    env: ["FLUX_USER"],
+    default: undefined as string | undefined,
+    parse: parseOptionalString,
+    doc: "With FLUX_TOKEN: a superuser created at startup, or whose password is updated.",
+  },
+  fluxToken: {
+    env: ["FLUX_TOKEN"],
+    default: undefined as string | undefined,
+    parse: parseOptionalString,
+    secret: true,
+    doc: "The FLUX_USER superuser's password.",
+  },
+  secretKey: {
+    env: ["FLUX_SECRET_KEY"],
+    default: undefined as string | undefined,
+    parse: parseOptionalString,
+    secret: true,
+    doc: "Shared with clients: verifies the signed login payload of POST /v1/token. Required with auth on; never signs access tokens.",
+  },
+  accessTokenExpiresMinutes: {
+    env: ["FLUX_ACCESS_TOKEN_EXPIRES_MINUTES"],
+    default: 600,
+    parse: parseInteger(1, 366 * 24 * 60),
+    doc: "Lifetime of access tokens, in minutes.",
+  },
+  tokenKey: {
+    env: ["FLUX_RESTFUL_TOKEN_KEY"],
+    default: undefined as string | undefined,
+    parse: parseOptionalString,
+    secret: true,
+    doc: "Server-only key that signs access tokens (at least 32 bytes); default: generated once into <data dir>/token.key.",
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Schema = typeof SETTINGS;

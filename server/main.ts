@@ -3,12 +3,17 @@
  * listens, and handles signals. `flux-restful-server [--host H] [--port P] [--data-dir D] [--backend B]`.
  */
 import { createServer } from "./app.js";
+import { runUsersCli } from "./auth/users-cli.js";
 import { ConfigError, describeSecrets, loadConfig } from "./config.js";
 import { createJsonLogger } from "./logger.js";
 
 const VERSION = "0.1.0";
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "users") {
+    const { stdin, stdout, stderr } = process;
+    return runUsersCli({ argv: argv.slice(1), env: process.env, stdin, stdout, stderr });
+  }
   if (argv[0] === "--version" || argv[0] === "-V") {
     process.stdout.write(`flux-restful-server ${VERSION}\n`);
     return 0;
@@ -16,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === "--help" || argv[0] === "-h") {
     process.stdout.write(
       "usage: flux-restful-server [--host HOST] [--port PORT] [--data-dir DIR] [--backend auto|local|flux] [--log-level LEVEL]\n" +
+        "       flux-restful-server users add|list|remove|passwd|activate|deactivate ... (see `users help`)\n" +
         "Settings can also come from the environment; see README.md.\n",
     );
     return 0;
@@ -34,9 +40,27 @@ async function main(argv: string[]): Promise<number> {
   process.on("unhandledRejection", (reason) => logger.error("unhandled rejection", { cause: reason }));
   process.on("uncaughtException", (err) => logger.error("uncaught exception", { cause: err }));
 
-  const server = await createServer(config, { logger });
+  let requestStop = (_reason: string) => {};
+  let server;
+  try {
+    server = await createServer(config, { logger, version: VERSION, requestStop: () => requestStop("StopService") });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`flux-restful-server: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
   const { url } = await server.listen();
-  logger.info("listening", { url, backend: server.backend.name, version: VERSION, secrets: describeSecrets(config) });
+  // Which secrets are set, never their values.
+  logger.info("listening", {
+    url,
+    backend: server.backend.name,
+    version: VERSION,
+    serverMode: config.serverMode,
+    requireAuth: config.requireAuth,
+    secrets: describeSecrets(config),
+  });
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -48,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
       }, config.shutdownGraceMs + 1000).unref();
       void server.close().then(resolve);
     };
+    requestStop = (reason) => stop(reason);
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });
