@@ -27,7 +27,7 @@ export function createBasicCache(options: BasicCacheOptions = {}): BasicCache {
   const key = randomBytes(32);
   const entries = new Map<string, { tokenVersion: string; expiresMs: number }>();
   const digest = (name: string, password: string) =>
-    createHmac("sha256", key).update(name).update("\0").update(password).digest("base64url");
+    createHmac("sha256", key).update(`${name.length}:${name}`).update(password).digest("base64url");
 
   return {
     get(name, password) {
