@@ -15,8 +15,9 @@ const GROUP_MAX = 0xffff_ffff;
 const wordIndex = new Map<string, number>(MNEMONICODE_WORDS.map((word, i) => [word, i]));
 
 // Six words, each separated by one or two dashes: flux-core's decoder takes any separators,
-// but anything else here is more likely a typo than an id.
-const WORDS_SHAPE = /^[a-z]+(?:--?[a-z]+){5}$/;
+// but anything else here is more likely a typo than an id. Tested before lowercasing, because
+// toLowerCase() maps a few non-ASCII letters (the Kelvin sign) to ASCII ones.
+const WORDS_SHAPE = /^[a-z]+(?:--?[a-z]+){5}$/i;
 
 function encodeGroup(x: number): string {
   const words: string[] = [];
@@ -40,10 +41,9 @@ export function encodeMnemonicode(id: bigint): string {
  * are such unused combinations).
  */
 export function decodeMnemonicode(text: string): bigint | undefined {
-  const lower = text.toLowerCase();
-  if (!WORDS_SHAPE.test(lower)) return undefined;
+  if (!WORDS_SHAPE.test(text)) return undefined;
   const digits: number[] = [];
-  for (const word of lower.split(/-+/)) {
+  for (const word of text.toLowerCase().split(/-+/)) {
     const digit = wordIndex.get(word);
     if (digit === undefined) return undefined;
     digits.push(digit);

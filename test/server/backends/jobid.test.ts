@@ -331,6 +331,7 @@ describe("parseJobId and formatJobId", () => {
       "alpha-sharon-cabaret--artist-academy-academy-",
       "alpha-sharon-cabaret--artist-academy-yes", // a 24-bit remainder word
       "alpha sharon-cabaret--artist-academy-academy",
+      "alpha-sharon-cabaret--artist-academy-\u212Ailo", // a Kelvin sign lowercases to "kilo"
       `${last}-${last}-${last}--academy-academy-academy`, // a group above 2^32-1
       `academy-academy-academy--${last}-${last}-${last}`,
       "1".repeat(300),
@@ -437,6 +438,7 @@ describe("createFluidGenerator", () => {
       [at(10n, 5n, 1023n), at(11n, 5n, 0n)], // its sequence was used up
       [at(10n, 9n, 0n), at(11n, 5n, 0n)], // a higher generator id in the same ms
       [at(10n, 2n, 1023n), at(10n, 5n, 0n)], // a lower one
+      [at(20n, 2n, 7n), at(20n, 5n, 0n)], // a lower one, ahead of the clock
       [at(9n, 5n, 1023n), at(10n, 5n, 0n)], // older than the clock: the clock wins
       [at(1_000_000n, 5n, 0n), at(1_000_000n, 5n, 1n)], // from the future (a clock that jumped back)
     ];
