@@ -1,0 +1,260 @@
+/**
+ * FluxCalls over the `flux` command line: the C subcommands of `flux job` (a few ms
+ * each), never the Python front-ends (`flux submit`, `flux jobs`, `flux cancel`, about
+ * 100 ms each). One process per call. This file and flux-attach.ts are the only ones
+ * that start processes.
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import type { Logger } from "../../logger.js";
+import { parseJobId } from "../jobid.js";
+import { isJsonObject, parseExactJson, type ExactJson } from "./exact-json.js";
+import type { FluxCalls, JobListRecord, RawEvent, ResourceSnapshot, SubmitOptions } from "./flux-calls.js";
+import { FluxCommandError, fluxErrorToBackendError, type FluxErrorContext } from "./flux-error.js";
+import { decodeIdset, encodeIdset } from "./idset.js";
+import { createSemaphore } from "./semaphore.js";
+
+export interface FluxCliOptions {
+  /** The flux executable. Defaults to "flux". */
+  fluxCommand?: string;
+  /** Passed to every child as FLUX_URI; undefined lets `flux` find its instance itself. */
+  fluxUri?: string;
+  /** The whole environment of every child (plus FLUX_URI and FLUX_F58_FORCE_ASCII=1). */
+  baseEnvironment: Readonly<Record<string, string>>;
+  logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
+  /** Deadline for one unary command. Defaults to 30000. */
+  commandTimeoutMs?: number;
+  /** Most unary commands running at once (streams are not counted). Defaults to 16. */
+  maxConcurrentCommands?: number;
+  /** sudo, for submitting as another user in multi-user mode. Defaults to "sudo". */
+  sudoCommand?: string;
+}
+
+interface RunOptions {
+  stdin?: string;
+  asUser?: string;
+  ctx: FluxErrorContext;
+}
+
+const KILL_GRACE_MS = 2000;
+
+/** Splits `flux job list` output (one JSON object per line) into exact records. */
+export function parseJobListLines(stdout: string): JobListRecord[] {
+  const out: JobListRecord[] = [];
+  for (const line of stdout.split("\n")) {
+    if (line.trim() === "") continue;
+    const record = parseExactJson(line);
+    if (!isJsonObject(record)) throw new Error(`unexpected job-list record: ${line.slice(0, 200)}`);
+    const id = record.id;
+    out.push({ ...record, id: typeof id === "bigint" ? id : BigInt(id as number) });
+  }
+  return out;
+}
+
+/** Parses `flux job eventlog -f json` output (RFC 18 entries, one per line). */
+export function parseEventlogLines(stdout: string): RawEvent[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map(parseEventLine);
+}
+
+export function parseEventLine(line: string): RawEvent {
+  const entry = parseExactJson(line);
+  if (!isJsonObject(entry) || typeof entry.name !== "string" || typeof entry.timestamp !== "number") {
+    throw new Error(`unexpected eventlog entry: ${line.slice(0, 200)}`);
+  }
+  const event: RawEvent = { timestamp: entry.timestamp, name: entry.name };
+  if (isJsonObject(entry.context)) event.context = entry.context;
+  return event;
+}
+
+/** Creates FluxCalls that run the flux command line. */
+export function createFluxCliCalls(options: FluxCliOptions): FluxCalls {
+  const flux = options.fluxCommand ?? "flux";
+  const timeoutMs = options.commandTimeoutMs ?? 30_000;
+  const semaphore = createSemaphore(options.maxConcurrentCommands ?? 16);
+  const env: Record<string, string> = { ...options.baseEnvironment, FLUX_F58_FORCE_ASCII: "1" };
+  if (options.fluxUri !== undefined) env.FLUX_URI = options.fluxUri;
+
+  function argvFor(args: readonly string[], asUser?: string): string[] {
+    if (asUser === undefined) return [flux, ...args];
+    // sudo resets the environment; these two must survive (sudoers: env_keep or SETENV).
+    const keep = options.fluxUri !== undefined ? "FLUX_URI,FLUX_F58_FORCE_ASCII" : "FLUX_F58_FORCE_ASCII";
+    return [options.sudoCommand ?? "sudo", "-n", "-u", asUser, `--preserve-env=${keep}`, "--", flux, ...args];
+  }
+
+  async function run(args: readonly string[], run: RunOptions): Promise<string> {
+    const argv = argvFor(args, run.asUser);
+    const release = await semaphore.acquire();
+    const started = performance.now();
+    try {
+      return await runProcess(argv, env, timeoutMs, run.stdin);
+    } catch (e) {
+      throw fluxErrorToBackendError(e, run.ctx);
+    } finally {
+      release();
+      options.logger.debug("flux command", { argv, ms: Math.round(performance.now() - started) });
+    }
+  }
+
+  const dec = (id: bigint) => id.toString();
+
+  async function rOf(states: string): Promise<ExactJson> {
+    const args = states === "all" ? ["resource", "R"] : ["resource", "R", "-s", states];
+    return parseExactJson(await run(args, { ctx: { operation: "resources" } }));
+  }
+
+  return {
+    async ping() {
+      const out = await run(["getattr", "security.owner"], { ctx: { operation: "probe" } });
+      return { ownerUid: Number(out.trim()) };
+    },
+
+    async submit(jobspec: string, opts: SubmitOptions) {
+      const out = await run(["job", "submit", `--urgency=${opts.urgency}`], {
+        stdin: jobspec,
+        asUser: opts.asUser,
+        ctx: { operation: "submit", asUser: opts.asUser },
+      });
+      return parseJobId(out.trim());
+    },
+
+    async get(id) {
+      const records = parseJobListLines(await run(["job", "list-ids", dec(id)], { ctx: { operation: "get", id } }));
+      const record = records.find((r) => r.id === id);
+      if (!record) throw new Error(`flux job list-ids ${dec(id)} printed no record for it`);
+      return record;
+    },
+
+    async list({ allUsers }) {
+      return parseJobListLines(await run(["job", "list", allUsers ? "-A" : "-a"], { ctx: { operation: "list" } }));
+    },
+
+    async jobspec(id) {
+      return parseExactJson(await run(["job", "info", dec(id), "jobspec"], { ctx: { operation: "jobspec", id } }));
+    },
+
+    async cancel(id, note) {
+      const args = ["job", "raise", "--type=cancel"];
+      if (note !== "") args.push(`--message=${note}`);
+      args.push(dec(id));
+      await run(args, { ctx: { operation: "cancel", id } });
+    },
+
+    async eventlog(id, path) {
+      const args = path === "output" ? ["job", "eventlog", "-f", "json", "-p", "output", dec(id)] : ["job", "eventlog", "-f", "json", dec(id)];
+      try {
+        return parseEventlogLines(await run(args, { ctx: { operation: path === "output" ? "output" : "eventlog", id } }));
+      } catch (e) {
+        // eventlog.c eventlog_continuation: "eventlog path guest.output not found" when the job has
+        // not started (or never will); Flux says the same for an unknown job, so callers check.
+        if (path === "output" && e instanceof FluxCommandError && /eventlog path \S+ not found/.test(e.stderr)) {
+          return undefined;
+        }
+        throw e;
+      }
+    },
+
+    watchEvents(id, signal) {
+      const argv = argvFor(["job", "eventlog", "-F", "-f", "json", dec(id)]);
+      return followLines(argv, env, signal, parseEventLine, (e) => fluxErrorToBackendError(e, { operation: "watch", id }));
+    },
+
+    async resources(): Promise<ResourceSnapshot> {
+      // flux-resource has no single JSON view of every state; these run in parallel.
+      const [all, allocated, down, drainedText] = await Promise.all([
+        rOf("all"),
+        rOf("allocated"),
+        rOf("down"),
+        run(["resource", "status", "-s", "drain", "-n", "-o", "{ranks}"], { ctx: { operation: "resources" } }),
+      ]);
+      const drained = drainedText
+        .split(/\s+/)
+        .filter((s) => s !== "")
+        .flatMap((s) => decodeIdset(s));
+      return { all, allocated, down, drained: encodeIdset(drained) };
+    },
+  };
+}
+
+/** Runs argv to completion; resolves stdout, or throws FluxCommandError. */
+function runProcess(argv: string[], env: Record<string, string>, timeoutMs: number, stdin?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGTERM");
+      killTimer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
+    }, timeoutMs);
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stdin.on("error", () => {}); // EPIPE when flux exits before reading: its exit status tells why
+    child.stdin.end(stdin ?? "");
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new FluxCommandError(argv, null, "", { spawnErrorCode: e.code ?? "EUNKNOWN" }));
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      const stdout = Buffer.concat(out).toString("utf8");
+      const stderr = Buffer.concat(err).toString("utf8");
+      if (code === 0 && !timedOut) resolve(stdout);
+      else reject(new FluxCommandError(argv, code, stderr, { signal, timedOut }));
+    });
+  });
+}
+
+/**
+ * Runs argv and yields one parsed item per stdout line until it exits or the signal
+ * aborts (then SIGTERM, SIGKILL after a grace). A non-zero exit is thrown through mapError.
+ */
+async function* followLines<T>(
+  argv: string[],
+  env: Record<string, string>,
+  signal: AbortSignal,
+  parse: (line: string) => T,
+  mapError: (e: FluxCommandError) => unknown,
+): AsyncGenerator<T> {
+  if (signal.aborted) return;
+  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] });
+  const err: Buffer[] = [];
+  let spawnError: NodeJS.ErrnoException | undefined;
+  child.stderr.on("data", (b: Buffer) => err.push(b));
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.on("close", (code, sig) => resolve([code, sig]));
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      spawnError = e;
+      resolve([null, null]);
+    });
+  });
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    killTimer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
+  };
+  signal.addEventListener("abort", stop, { once: true });
+  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  try {
+    for await (const line of lines) {
+      if (signal.aborted) break;
+      if (line.trim() !== "") yield parse(line);
+    }
+    const [code, sig] = await exited;
+    if (signal.aborted) return;
+    if (spawnError) throw mapError(new FluxCommandError(argv, null, "", { spawnErrorCode: spawnError.code ?? "EUNKNOWN" }));
+    if (code !== 0) throw mapError(new FluxCommandError(argv, code, Buffer.concat(err).toString("utf8"), { signal: sig }));
+  } finally {
+    signal.removeEventListener("abort", stop);
+    lines.close();
+    stop();
+    await exited;
+    clearTimeout(killTimer);
+  }
+}

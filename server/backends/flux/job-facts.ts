@@ -1,0 +1,96 @@
+/**
+ * What a JobRecord needs and job-list does not return: the API owner recorded at
+ * submission (single-user mode), the command, and the gpu count. They come from the
+ * jobspec, which never changes for these fields, so they are cached by id: a job
+ * submitted through this server is known from the start; any other (a restart, a
+ * second replica, `flux submit` by hand) costs one jobspec lookup, once.
+ */
+import { isJsonObject, type ExactJson } from "./exact-json.js";
+import type { FluxCalls } from "./flux-calls.js";
+
+export interface JobFacts {
+  /** The API user recorded in the jobspec (attributes.user.flux_restful.owner), if any. */
+  owner?: string;
+  command: string[];
+  ngpus: number;
+}
+
+/** Where the owner is recorded in a jobspec submitted in single-user mode. */
+export const OWNER_ATTRIBUTE = "flux_restful";
+
+const UNKNOWN: JobFacts = { command: [], ngpus: 0 };
+
+/** Total gpus a resource graph asks for: gpu counts multiplied by their ancestors' counts. */
+function gpusIn(vertices: ExactJson | undefined, multiplier: number): number {
+  if (!Array.isArray(vertices)) return 0;
+  let total = 0;
+  for (const v of vertices) {
+    if (!isJsonObject(v)) continue;
+    const count = typeof v.count === "number" ? v.count : 1;
+    if (v.type === "gpu") total += count * multiplier;
+    else total += gpusIn(v.with, count * multiplier);
+  }
+  return total;
+}
+
+/** Reads the facts out of a jobspec (as Flux stored it, or as built here). */
+export function factsFromJobspec(jobspec: ExactJson): JobFacts {
+  if (!isJsonObject(jobspec)) return UNKNOWN;
+  const task = Array.isArray(jobspec.tasks) ? jobspec.tasks[0] : undefined;
+  const command = isJsonObject(task) && Array.isArray(task.command) ? task.command.filter((a) => typeof a === "string") : [];
+  const facts: JobFacts = { command: command as string[], ngpus: gpusIn(jobspec.resources, 1) };
+  const attrs = isJsonObject(jobspec.attributes) ? jobspec.attributes : undefined;
+  const user = attrs && isJsonObject(attrs.user) ? attrs.user : undefined;
+  const mine = user && isJsonObject(user[OWNER_ATTRIBUTE]) ? user[OWNER_ATTRIBUTE] : undefined;
+  if (mine && typeof mine.owner === "string") facts.owner = mine.owner;
+  return facts;
+}
+
+export interface FactsCache {
+  remember(id: bigint, facts: JobFacts): void;
+  /** Facts for each id (missing ones looked up); a job whose jobspec cannot be read gets empty facts. */
+  getMany(ids: readonly bigint[]): Promise<Map<bigint, JobFacts>>;
+}
+
+export function createFactsCache(calls: Pick<FluxCalls, "jobspec">, maxEntries = 200_000): FactsCache {
+  const cache = new Map<bigint, JobFacts>();
+  const inflight = new Map<bigint, Promise<JobFacts>>();
+
+  const remember = (id: bigint, facts: JobFacts) => {
+    cache.delete(id);
+    cache.set(id, facts);
+    // Map iteration is insertion order: the first key is the oldest.
+    while (cache.size > maxEntries) cache.delete(cache.keys().next().value as bigint);
+  };
+
+  const lookup = (id: bigint): Promise<JobFacts> => {
+    let p = inflight.get(id);
+    if (!p) {
+      p = calls
+        .jobspec(id)
+        .then((spec) => {
+          const facts = factsFromJobspec(spec);
+          remember(id, facts);
+          return facts;
+        })
+        // A job purged between list and lookup, or a jobspec we may not read: show what we know.
+        .catch(() => UNKNOWN)
+        .finally(() => inflight.delete(id));
+      inflight.set(id, p);
+    }
+    return p;
+  };
+
+  return {
+    remember,
+    async getMany(ids) {
+      const out = new Map<bigint, JobFacts>();
+      await Promise.all(
+        ids.map(async (id) => {
+          out.set(id, cache.get(id) ?? (await lookup(id)));
+        }),
+      );
+      return out;
+    },
+  };
+}
