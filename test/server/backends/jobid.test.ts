@@ -11,9 +11,10 @@ import {
   parseJobId,
 } from "../../../server/backends/jobid.js";
 import { MNEMONICODE_WORDS } from "../../../server/backends/jobid/mnemonicode-words.js";
+import { FLUX_REFERENCE_DIR } from "../../support/reference-dir.js";
 
 // Transcripts of real `flux` commands (flux-core 0.88.0-59); see its README.md for the format.
-const REFERENCE_DIR = "/work/shared/flux-reference";
+const REFERENCE_DIR = FLUX_REFERENCE_DIR;
 const ENCODINGS: readonly JobIdEncoding[] = ["f58", "f58plain", "dec", "hex", "dothex", "kvs", "words"];
 const UINT64_MAX = (1n << 64n) - 1n;
 const F58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
