@@ -66,25 +66,29 @@ async function readStdinLine(stdin: NodeJS.ReadableStream): Promise<string> {
   return text.split(/\r?\n/)[0]!;
 }
 
-async function promptHidden(prompt: string, options: UsersCliOptions): Promise<string> {
-  options.stderr.write(prompt);
+/** Asks each question on a terminal with echo off (raw mode is set before the first prompt shows). */
+async function promptHidden(questions: string[], options: UsersCliOptions): Promise<string[]> {
   const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
   const rl = readline.createInterface({ input: options.stdin, output: muted, terminal: true });
+  const answers: string[] = [];
   try {
-    return await new Promise<string>((resolve) => rl.question("", resolve));
+    for (const question of questions) {
+      options.stderr.write(question);
+      answers.push(await new Promise<string>((resolve) => rl.question("", resolve)));
+      options.stderr.write("\n");
+    }
+    return answers;
   } finally {
     rl.close();
-    options.stderr.write("\n");
   }
 }
 
 async function readPassword(own: Set<string>, options: UsersCliOptions): Promise<string> {
   if (own.has("--password-stdin")) return readStdinLine(options.stdin);
   if (!options.stdin.isTTY) throw new UsageError("no password given: use --password-stdin or run in a terminal");
-  const first = await promptHidden("password: ", options);
-  const second = await promptHidden("again: ", options);
+  const [first, second] = await promptHidden(["password: ", "again: "], options);
   if (first !== second) throw new UsageError("the passwords do not match");
-  return first;
+  return first!;
 }
 
 function formatList(users: UserStore): string {
