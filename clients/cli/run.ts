@@ -116,7 +116,8 @@ export async function runCli(argv: readonly string[], io: CliIo, env: Env): Prom
       throw new UsageError(`--protocol: ${(e as Error).message}`);
     }
     const flags: GlobalFlags = { debug, quiet: options.quiet === true, json: options.json === true, protocol, overrides };
-    const ctx = createCliContext(io, env, flags, settingsPaths(env, stringOption(options, "settings_file")));
+    const sdk = command.offline ? undefined : await import("../sdk/node.js");
+    const ctx = createCliContext(io, env, flags, settingsPaths(env, stringOption(options, "settings_file")), sdk?.createFluxClient);
     try {
       host = ctx.settings().host;
     } catch {

@@ -106,7 +106,7 @@ export function parseSettingValue(raw: string): string | null {
 
 /** Sets a key in a settings file, keeping its comments; creates the file (mode 600) if needed. */
 export function writeSetting(file: string, key: SettingKey, value: string | null): void {
-  checkSetting(key, value, `config set ${key}`);
+  checkSetting(key, value, "config set");
   let doc: YAML.Document;
   try {
     doc = YAML.parseDocument(fs.readFileSync(file, "utf8"));
@@ -120,6 +120,7 @@ export function writeSetting(file: string, key: SettingKey, value: string | null
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   // The file may hold flux_token: keep it private to its owner.
   fs.writeFileSync(file, String(doc), { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
 }
 
 /** Parses `-c set:KEY:VALUE` (0.2's on-the-fly setting); the value may contain ":". */

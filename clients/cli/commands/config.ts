@@ -105,6 +105,7 @@ export const configCommand: Command = {
   summary: "read and change the settings files",
   usage: "config [--central] get [KEY...] | set KEY VALUE | edit | inituser",
   options: { central: { type: "boolean" } },
+  offline: true,
   async run(ctx, { positionals, options }) {
     const [sub, ...params] = positionals;
     const central = options.central === true;

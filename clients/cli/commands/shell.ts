@@ -4,7 +4,6 @@
  * `await client.nodes()`.
  */
 import repl from "node:repl";
-import * as sdk from "../../sdk/node.js";
 import { UsageError } from "../cli-error.js";
 import type { Command } from "../context.js";
 
@@ -14,6 +13,7 @@ export const shellCommand: Command = {
   options: {},
   async run(ctx, { positionals }) {
     if (positionals.length > 0) throw new UsageError(`shell takes no arguments (got "${positionals.join(" ")}")`);
+    const sdk = await import("../../sdk/node.js");
     const client = ctx.client();
     await ctx.note(`flux-restful-cli shell: \`client\` talks to ${ctx.settings().host}; try: await client.nodes()`);
     const server = repl.start({

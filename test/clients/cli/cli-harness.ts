@@ -1,0 +1,106 @@
+/**
+ * Runs the real flux-restful-cli (bin/flux-restful-cli.js) as a subprocess in a temporary
+ * HOME, with nothing from the test runner's environment but PATH.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pty from "node-pty";
+
+export const CLI = path.resolve("bin/flux-restful-cli.js");
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: Buffer;
+  stderrBytes: Buffer;
+}
+
+export interface CliHome {
+  home: string;
+  /** The central settings file the CLI is pointed at (absent until a test writes it). */
+  central: string;
+  /** The user's settings file, ~/.flux-restful-cli/settings.yml. */
+  userSettings: string;
+  /** The environment every run gets: PATH, HOME, LANG and the central file. */
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+export async function createCliHome(): Promise<CliHome> {
+  const home = await fs.mkdtemp(path.join(os.tmpdir(), "flux-cli-home-"));
+  const central = path.join(home, "central-settings.yml");
+  return {
+    home,
+    central,
+    userSettings: path.join(home, ".flux-restful-cli", "settings.yml"),
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LANG: "C.UTF-8", FLUX_RESTFUL_CLI_CENTRAL_SETTINGS: central },
+    cleanup: () => fs.rm(home, { recursive: true, force: true }),
+  };
+}
+
+export interface RunOptions {
+  env: Record<string, string>;
+  /** Written to stdin, which is then closed (stdin is closed at once without it). */
+  input?: string;
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+/** Starts the CLI; the caller collects its output (see collect). */
+export function spawnCli(args: readonly string[], options: RunOptions): ChildProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env: options.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
+  child.stdin!.end(options.input ?? "");
+  return child;
+}
+
+/** Waits for a child to exit, with everything it wrote; kills it after timeoutMs. */
+export function collect(child: ChildProcess, timeoutMs = 20_000): Promise<CliResult> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout!.on("data", (b: Buffer) => out.push(b));
+  child.stderr!.on("data", (b: Buffer) => err.push(b));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`flux-restful-cli did not exit within ${timeoutMs} ms; stderr: ${Buffer.concat(err).toString()}`));
+    }, timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const stdoutBytes = Buffer.concat(out);
+      const stderrBytes = Buffer.concat(err);
+      resolve({ code, signal, stdout: stdoutBytes.toString("utf8"), stderr: stderrBytes.toString("utf8"), stdoutBytes, stderrBytes });
+    });
+  });
+}
+
+export function runCli(args: readonly string[], options: RunOptions): Promise<CliResult> {
+  return collect(spawnCli(args, options), options.timeoutMs);
+}
+
+/** Runs the CLI on a terminal (stdin, stdout and stderr all a pty); returns what the terminal showed. */
+export function runCliOnTty(
+  args: readonly string[],
+  options: RunOptions & { onData?: (text: string, all: string) => void },
+): Promise<{ code: number; screen: string }> {
+  const term = pty.spawn(process.execPath, [CLI, ...args], { env: options.env, cols: 200, rows: 50, cwd: options.cwd });
+  let screen = "";
+  term.onData((d) => {
+    screen += d;
+    options.onData?.(d, screen);
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      term.kill("SIGKILL");
+      reject(new Error(`flux-restful-cli on a tty did not exit; screen: ${JSON.stringify(screen)}`));
+    }, options.timeoutMs ?? 20_000);
+    term.onExit(({ exitCode }) => {
+      clearTimeout(timer);
+      resolve({ code: exitCode, screen });
+    });
+  });
+}
