@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     environment: "node",
+    // Builds the web UI once per run, for the server to serve in the browser tests.
+    globalSetup: ["test/support/build-web.ts"],
     // Each file in its own process: native handles (ptys, SQLite) cannot leak across files.
     pool: "forks",
     testTimeout: 30_000,

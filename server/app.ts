@@ -26,6 +26,7 @@ import { createAuthService } from "./services/auth-service.js";
 import { createHealthService } from "./services/health.js";
 import { createJobService } from "./services/job-service.js";
 import { loadDescriptorSet, registerReflection, registeredServices } from "./services/reflection/index.js";
+import { createOriginGuard, createWebRoutes } from "./web/index.js";
 
 export interface ServerDeps {
   logger?: Logger;
@@ -110,7 +111,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     router.service(Health, createHealthService({ backend, services: services.map((s) => s.typeName) }));
     registerReflection(router, { services: [...services, Health], descriptorSet, logger });
   };
-  const httpRoutes: HttpRoute[] = [createHealthRoutes(backend)];
+  // The web UI first: it owns "/" and its page paths.
+  const httpRoutes: HttpRoute[] = [createWebRoutes({ logger: logger.child({ component: "web" }) }), createHealthRoutes(backend)];
 
   const connectHandler = connectNodeAdapter({
     routes,
@@ -131,7 +133,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     },
   });
 
-  const listener = createOnePortServer({ handler: connectHandler });
+  const listener = createOnePortServer({ handler: createOriginGuard(connectHandler, { logger: logger.child({ component: "web" }) }) });
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
