@@ -27,6 +27,7 @@ import { createHealthService } from "./services/health.js";
 import { createJobService } from "./services/job-service.js";
 import { loadDescriptorSet, registerReflection, registeredServices } from "./services/reflection/index.js";
 import { createOriginGuard, createWebRoutes } from "./web/index.js";
+import { capBackendResources, createRestRoutes } from "./rest/index.js";
 
 export interface ServerDeps {
   logger?: Logger;
@@ -62,7 +63,11 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
   });
   let backend: JobBackend;
   try {
-    backend = deps.backend ?? (await selectBackend(config, logger));
+    // FLUX_NUMBER_NODES and FLUX_HAS_GPUS cap what the backend discovers, for every API.
+    backend = capBackendResources(deps.backend ?? (await selectBackend(config, logger)), {
+      maxNodes: config.numberNodes,
+      gpus: config.hasGpus,
+    });
     await backend.start();
   } catch (e) {
     auth.close();
@@ -72,7 +77,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
   const shutdown = new AbortController();
   const jobService = createJobService({
     backend,
-    limits: { launchers: config.launchers, defaultShellOptions: {} },
+    limits: { launchers: config.launchers, defaultShellOptions: config.optionFlags },
     anonymousCaller,
     ownerFor: auth.ownerFor,
   });
@@ -112,7 +117,18 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     registerReflection(router, { services: [...services, Health], descriptorSet, logger });
   };
   // The web UI first: it owns "/" and its page paths.
-  const httpRoutes: HttpRoute[] = [createWebRoutes({ logger: logger.child({ component: "web" }) }), createHealthRoutes(backend)];
+  const httpRoutes: HttpRoute[] = [
+    createWebRoutes({ logger: logger.child({ component: "web" }) }),
+    createHealthRoutes(backend),
+    // The legacy /v1 routes call the same services through the same interceptors.
+    createRestRoutes({
+      routes,
+      interceptors,
+      maxBodyBytes: config.maxRequestBytes,
+      logger: logger.child({ component: "rest" }),
+      shutdownSignal: shutdown.signal,
+    }),
+  ];
 
   const connectHandler = connectNodeAdapter({
     routes,

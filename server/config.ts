@@ -5,6 +5,7 @@
  */
 import os from "node:os";
 import path from "node:path";
+import { split as splitShellWords } from "shlex";
 
 /** Thrown for a setting that does not parse; main.ts prints it and exits non-zero. */
 export class ConfigError extends Error {
@@ -63,6 +64,32 @@ function parseList(raw: string): string[] {
     .split(/[,\s]+/)
     .map((s) => s.trim())
     .filter((s) => s !== "");
+}
+
+/**
+ * FLUX_OPTION_FLAGS as flux-restful-api 0.2 read it: shell words (Python shlex rules), each
+ * KEY=VALUE with an optional leading "-o" ("-o KEY=VALUE" as two words works too). Unlike
+ * 0.2, a word that is not KEY=VALUE stops startup instead of being skipped with a warning.
+ */
+function parseOptionFlags(raw: string, name: string): Record<string, string> {
+  let words: string[];
+  try {
+    words = splitShellWords(raw);
+  } catch (e) {
+    throw new ConfigError(`${name} cannot be split into shell words: ${(e as Error).message.toLowerCase()} (got "${raw}")`);
+  }
+  const out = new Map<string, string>();
+  for (let i = 0; i < words.length; i++) {
+    let word = words[i]!;
+    if (word === "-o") {
+      if (i + 1 >= words.length) throw new ConfigError(`${name}: "-o" must be followed by KEY=VALUE (got "${raw}")`);
+      word = words[++i]!;
+    } else if (word.startsWith("-o")) word = word.slice(2);
+    const eq = word.indexOf("=");
+    if (eq <= 0) throw new ConfigError(`${name}: "${words[i]}" is not -oKEY=VALUE (got "${raw}")`);
+    out.set(word.slice(0, eq), word.slice(eq + 1));
+  }
+  return Object.fromEntries(out);
 }
 
 const MIB = 1024 * 1024;
@@ -133,6 +160,24 @@ export const SETTINGS = {
     default: ["nextflow", "snakemake"],
     parse: parseList,
     doc: "Commands accepted with is_launcher (workflow managers that submit their own jobs), comma-separated.",
+  },
+  optionFlags: {
+    env: ["FLUX_OPTION_FLAGS"],
+    default: {} as Record<string, string>,
+    parse: parseOptionFlags,
+    doc: 'Job shell options applied to every submission (API and web UI alike), as flux-restful-api 0.2 reads them: "-ompi=openmpi@5 -okey=value". A request\'s own options win.',
+  },
+  numberNodes: {
+    env: ["FLUX_NUMBER_NODES"],
+    default: undefined as number | undefined,
+    parse: parseInteger(1, 1_000_000),
+    doc: "Caps the nodes reported and the num_nodes a job may ask for (default: no cap, what the backend discovers).",
+  },
+  hasGpus: {
+    env: ["FLUX_HAS_GPUS"],
+    default: undefined as boolean | undefined,
+    parse: parseBool,
+    doc: "false: report no gpus and refuse gpu requests; true or unset: the gpus the backend discovers.",
   },
   fluxCommand: {
     env: ["FLUX_RESTFUL_FLUX_CMD"],

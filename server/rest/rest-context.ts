@@ -1,0 +1,49 @@
+/**
+ * What a legacy route handler gets: the request, its query and path parameters, the
+ * body reader, and the in-memory RPC client bound to this request's credentials.
+ */
+import type { HttpRequest, HttpResponse } from "../http/http-route.js";
+import type { Logger } from "../logger.js";
+import { headerOf, readParsedBody, type ParsedBody } from "./http-io.js";
+import type { ErrorShape } from "./legacy-errors.js";
+import type { CallContext, RestRpc } from "./rpc-client.js";
+
+export interface RestContext {
+  req: HttpRequest;
+  res: HttpResponse;
+  query: URLSearchParams;
+  /** Path parameters, percent-decoded, in pattern order. */
+  params: string[];
+  /** Forwards Authorization; aborted when the client goes away. */
+  call: CallContext;
+  rpc: RestRpc;
+  logger: Logger;
+  /** Reads and parses the body (bounded by the server's request size limit). */
+  body(): Promise<ParsedBody>;
+}
+
+export interface RestRouteDef {
+  method: "GET" | "POST";
+  /** Matched against the path without a trailing slash; groups are the path parameters. */
+  pattern: RegExp;
+  handle(ctx: RestContext): Promise<void>;
+  /** How this route words its errors. */
+  errorShape?(ctx: RestContext): ErrorShape;
+}
+
+export function createCallContext(req: HttpRequest, res: HttpResponse, withCredentials = true): CallContext {
+  const controller = new AbortController();
+  // "close" also fires after a normal finish, when the call is over anyway.
+  res.once("close", () => controller.abort());
+  return {
+    authorization: withCredentials ? headerOf(req, "authorization") : undefined,
+    requestId: headerOf(req, "x-request-id"),
+    peer: req.socket?.remoteAddress ?? "",
+    signal: controller.signal,
+  };
+}
+
+export function bodyReader(req: HttpRequest, maxBytes: number): () => Promise<ParsedBody> {
+  let parsed: Promise<ParsedBody> | undefined;
+  return () => (parsed ??= readParsedBody(req, maxBytes));
+}
