@@ -1,0 +1,228 @@
+/**
+ * The local backend's SQLite store with group commit: writes are queued and committed in one
+ * transaction per event-loop turn (or sooner when a lot of output is waiting), so a burst of
+ * submits or a chatty job costs one commit, not one per row. Every read commits what is queued
+ * first, so reads always see every write made before them.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { JobEvent, JobRecord, OutputChunk } from "../backend.js";
+import { BackendStorageError } from "../backend-errors.js";
+import { JOB_COLUMNS, fromRow, searchKeyOf, toRow, type JobRow, type JobRowExtras } from "./job-rows.js";
+import { fromDbId, getMeta, openSchema, setMeta, toDbId } from "./schema.js";
+
+export interface JobStoreOptions {
+  /** Directory of the database file; created when missing. */
+  dataDir: string;
+  /** Called after each commit (the backend schedules newly committed jobs from here). */
+  afterCommit?: () => void;
+  /** Called when a commit fails; the writes of that batch are lost. */
+  onCommitError?: (error: unknown) => void;
+}
+
+export interface StoredJob {
+  record: JobRecord;
+  extras: JobRowExtras;
+}
+
+/** Queued output bytes that trigger a commit without waiting for the next turn. */
+const COMMIT_BYTES = 4 * 1024 * 1024;
+export const DB_FILE = "jobs.sqlite";
+
+const STREAMS = ["stdout", "stderr"] as const;
+
+type Waiter = { resolve: () => void; reject: (e: unknown) => void };
+
+export type JobStore = ReturnType<typeof createJobStore>;
+
+/** Opens (or creates) the job database in options.dataDir. */
+export function createJobStore(options: JobStoreOptions) {
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const db = new Database(path.join(options.dataDir, DB_FILE));
+  openSchema(db);
+
+  const upsert = db.prepare(
+    `INSERT INTO jobs (${JOB_COLUMNS.join(", ")}) VALUES (${JOB_COLUMNS.map((c) => `@${c}`).join(", ")})
+     ON CONFLICT (id) DO UPDATE SET ${JOB_COLUMNS.filter((c) => c !== "id" && c !== "search_key")
+       .map((c) => `${c} = excluded.${c}`)
+       .join(", ")}`,
+  );
+  const insertEvent = db.prepare("INSERT INTO events (job_id, seq, timestamp, name, context) VALUES (?, ?, ?, ?, ?)");
+  const insertChunk = db.prepare(
+    "INSERT INTO output (job_id, seq, stream, rank, timestamp, data) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  const selectJob = db.prepare(`SELECT ${JOB_COLUMNS.join(", ")} FROM jobs WHERE id = ?`).safeIntegers(true);
+  const selectActive = db
+    .prepare(`SELECT ${JOB_COLUMNS.join(", ")} FROM jobs WHERE state != 64 ORDER BY id`)
+    .safeIntegers(true);
+  const selectEvents = db.prepare("SELECT timestamp, name, context FROM events WHERE job_id = ? ORDER BY seq");
+  const selectChunks = db.prepare(
+    "SELECT seq, stream, rank, timestamp, data FROM output WHERE job_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
+  );
+  const selectMaxSeq = db.prepare("SELECT max(seq) AS seq FROM output WHERE job_id = ?");
+  const selectMaxId = db.prepare("SELECT max(id) AS id FROM jobs").safeIntegers(true);
+
+  // Pending writes, committed together. A job row is written once per batch, from its latest state.
+  let pendingJobs = new Map<bigint, () => Record<string, unknown>>();
+  let pendingEvents: unknown[][] = [];
+  let pendingChunks: unknown[][] = [];
+  let pendingBytes = 0;
+  let waiters: Waiter[] = [];
+  let scheduled = false;
+  let closed = false;
+
+  const commitBatch = db.transaction(
+    (jobs: (() => Record<string, unknown>)[], events: unknown[][], chunks: unknown[][]) => {
+      for (const row of jobs) upsert.run(row());
+      for (const e of events) insertEvent.run(e);
+      for (const c of chunks) insertChunk.run(c);
+    },
+  );
+
+  function schedule(): void {
+    if (scheduled || closed) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      commit();
+    });
+  }
+
+  /** Commits every queued write now; a failure rejects the batch's waiters and goes to onCommitError. */
+  function commit(): void {
+    if (closed) return;
+    if (pendingJobs.size === 0 && pendingEvents.length === 0 && pendingChunks.length === 0) {
+      settle(waiters, undefined);
+      waiters = [];
+      return;
+    }
+    const jobs = [...pendingJobs.values()];
+    const events = pendingEvents;
+    const chunks = pendingChunks;
+    const batchWaiters = waiters;
+    pendingJobs = new Map();
+    pendingEvents = [];
+    pendingChunks = [];
+    pendingBytes = 0;
+    waiters = [];
+    try {
+      commitBatch(jobs, events, chunks);
+    } catch (e) {
+      const error = new BackendStorageError("the job database refused a write", { cause: e });
+      settle(batchWaiters, error);
+      options.onCommitError?.(error);
+      return;
+    }
+    settle(batchWaiters, undefined);
+    options.afterCommit?.();
+  }
+
+  function settle(list: Waiter[], error: unknown): void {
+    for (const w of list) error === undefined ? w.resolve() : w.reject(error);
+  }
+
+  return {
+    db,
+
+    /** Queues the job's row; `row` is read at commit time, so later changes are included. */
+    saveJob(record: JobRecord, extras: () => JobRowExtras, searchKey = searchKeyOf(record)): void {
+      pendingJobs.set(record.id, () => toRow(record, extras(), searchKey));
+      schedule();
+    },
+
+    appendEvent(id: bigint, seq: number, event: JobEvent): void {
+      const context = event.context === undefined ? null : JSON.stringify(event.context);
+      pendingEvents.push([toDbId(id), seq, event.timestamp, event.name, context]);
+      schedule();
+    },
+
+    appendChunk(id: bigint, chunk: OutputChunk): void {
+      pendingChunks.push([toDbId(id), chunk.offset, STREAMS.indexOf(chunk.stream), chunk.rank, chunk.timestamp, chunk.data]);
+      pendingBytes += chunk.data.byteLength;
+      if (pendingBytes >= COMMIT_BYTES) commit();
+      else schedule();
+    },
+
+    /** Resolves once everything queued so far is committed; rejects with BackendStorageError. */
+    committed(): Promise<void> {
+      return new Promise((resolve, reject) => {
+        if (closed) return reject(new BackendStorageError("the job database is closed"));
+        waiters.push({ resolve, reject });
+        schedule();
+      });
+    },
+
+    commit,
+
+    getJob(id: bigint): StoredJob | undefined {
+      commit();
+      const row = selectJob.get(toDbId(id)) as JobRow | undefined;
+      return row === undefined ? undefined : fromRow(row);
+    },
+
+    /** Jobs not INACTIVE, in id order (for recovery at start). */
+    activeJobs(): StoredJob[] {
+      commit();
+      return (selectActive.all() as JobRow[]).map(fromRow);
+    },
+
+    readEvents(id: bigint): JobEvent[] {
+      commit();
+      const rows = selectEvents.all(toDbId(id)) as { timestamp: number; name: string; context: string | null }[];
+      return rows.map((r) => {
+        const event: JobEvent = { timestamp: r.timestamp, name: r.name };
+        if (r.context !== null) event.context = JSON.parse(r.context) as Record<string, unknown>;
+        return event;
+      });
+    },
+
+    /** Chunks from offset, at most `limit` of them and about `maxBytes` (always at least one). */
+    readChunks(id: bigint, offset: number, limit: number, maxBytes: number): OutputChunk[] {
+      commit();
+      const out: OutputChunk[] = [];
+      let bytes = 0;
+      for (const r of selectChunks.iterate(toDbId(id), offset, limit) as Iterable<{
+        seq: number;
+        stream: number;
+        rank: number;
+        timestamp: number;
+        data: Buffer;
+      }>) {
+        if (out.length > 0 && bytes + r.data.byteLength > maxBytes) break;
+        bytes += r.data.byteLength;
+        out.push({ offset: r.seq, stream: STREAMS[r.stream] ?? "stdout", rank: r.rank, timestamp: r.timestamp, data: r.data });
+      }
+      return out;
+    },
+
+    /** Chunks stored for a job, counted from the table (recovery: the row may lag). */
+    countChunks(id: bigint): number {
+      commit();
+      const row = selectMaxSeq.get(toDbId(id)) as { seq: number | null };
+      return row.seq === null ? 0 : row.seq + 1;
+    },
+
+    maxId(): bigint | undefined {
+      commit();
+      const row = selectMaxId.get() as { id: bigint | null };
+      return row.id === null ? undefined : fromDbId(row.id);
+    },
+
+    getMeta: (key: string) => getMeta(db, key),
+    setMeta: (key: string, value: string) => setMeta(db, key, value),
+
+    /** Commits what is queued and closes the database. Idempotent. */
+    close(): void {
+      if (closed) return;
+      try {
+        commit();
+      } finally {
+        closed = true;
+        settle(waiters, new BackendStorageError("the job database is closed"));
+        waiters = [];
+        db.close();
+      }
+    },
+  };
+}

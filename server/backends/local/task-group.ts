@@ -1,0 +1,165 @@
+/**
+ * The processes of one job: one per task (rank), each the leader of its own process group so
+ * a signal reaches everything the task started. The argv runs as is (no implicit shell).
+ * A task whose command cannot be started ends like a shell reports it: exit status 127 (not
+ * found) or 126 (not executable), with the reason on the task's stderr.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import type { OutputStreamName } from "../backend.js";
+import type { TaskProcess } from "./job-rows.js";
+import { processStartTicks } from "./proc-stat.js";
+import { exitedStatus, waitStatusOf } from "./wait-status.js";
+
+/** The Linux account a job runs as (multi-user mode). */
+export interface RunAs {
+  uid: number;
+  gid: number;
+  /** Supplementary groups; undefined means the account's own (initgroups). */
+  groups?: number[];
+}
+
+export interface TaskGroupOptions {
+  command: string[];
+  cwd: string;
+  numTasks: number;
+  /** The environment of task `rank`. */
+  environment(rank: number): Record<string, string>;
+  hostname: string;
+  runAs?: RunAs;
+  /** setpriv(1) from util-linux, to keep supplementary groups with runAs; undefined: Node's uid/gid only. */
+  setprivPath?: string;
+  onOutput(rank: number, stream: OutputStreamName, data: Uint8Array): void;
+  /** A task could not be started; `message` is also written to its stderr through onOutput. */
+  onStartFailure(rank: number, message: string): void;
+  /** Every task exited and its output was read to the end: one wait status per rank. */
+  onDone(statuses: number[]): void;
+}
+
+export interface TaskGroup {
+  /** The started tasks (pids are process group ids). */
+  readonly processes: TaskProcess[];
+  /** Signals every task's process group that is still running. */
+  kill(signal: NodeJS.Signals): void;
+  /** Whether any task is still running. */
+  readonly running: boolean;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Why argv0 cannot be found the way execvp would look for it, or undefined when it can. */
+function lookupFailure(argv0: string, cwd: string, pathVar: string | undefined): string | undefined {
+  try {
+    if (!fs.statSync(cwd).isDirectory()) return `chdir ${cwd}: Not a directory`;
+  } catch {
+    return `chdir ${cwd}: No such file or directory`;
+  }
+  if (argv0.includes("/")) return isFile(path.resolve(cwd, argv0)) ? undefined : `${argv0}: No such file or directory`;
+  const dirs = (pathVar ?? "/usr/local/bin:/usr/bin:/bin").split(":");
+  return dirs.some((d) => isFile(path.resolve(cwd, d || ".", argv0))) ? undefined : `${argv0}: No such file or directory`;
+}
+
+function spawnArgs(options: TaskGroupOptions): { file: string; args: string[]; ids: { uid?: number; gid?: number } } {
+  const [file, ...args] = options.command as [string, ...string[]];
+  const runAs = options.runAs;
+  if (runAs === undefined) return { file, args, ids: {} };
+  if (options.setprivPath === undefined) return { file, args, ids: { uid: runAs.uid, gid: runAs.gid } };
+  const groups = runAs.groups === undefined ? ["--init-groups"] : runAs.groups.length > 0 ? [`--groups=${runAs.groups.join(",")}`] : ["--clear-groups"];
+  return {
+    file: options.setprivPath,
+    args: [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, ...groups, "--", file, ...args],
+    ids: {},
+  };
+}
+
+/** Starts every task of a job now. */
+export function startTaskGroup(options: TaskGroupOptions): TaskGroup {
+  const statuses = new Array<number>(options.numTasks).fill(0);
+  const children: (ChildProcess | undefined)[] = [];
+  const processes: TaskProcess[] = [];
+  let remaining = options.numTasks;
+
+  const finishRank = (rank: number, status: number): void => {
+    statuses[rank] = status;
+    children[rank] = undefined;
+    if (--remaining === 0) options.onDone(statuses);
+  };
+
+  const reportFailure = (rank: number, reason: string): void => {
+    const message = `task ${rank} (host ${options.hostname}): start failed: ${reason}`;
+    options.onOutput(rank, "stderr", Buffer.from(`${message}\n`));
+    options.onStartFailure(rank, message);
+  };
+
+  const { file, args, ids } = spawnArgs(options);
+  for (let rank = 0; rank < options.numTasks; rank++) {
+    const env = options.environment(rank);
+    const failure = lookupFailure(options.command[0]!, options.cwd, env.PATH);
+    if (failure !== undefined) {
+      children.push(undefined);
+      // Reported on the next turn, like a real exit, so callers see the start first.
+      setImmediate(() => {
+        reportFailure(rank, failure);
+        finishRank(rank, exitedStatus(127));
+      });
+      continue;
+    }
+    const child = spawn(file, args, {
+      cwd: options.cwd,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      ...ids,
+    });
+    children.push(child);
+    let spawnError: NodeJS.ErrnoException | undefined;
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      spawnError ??= e;
+    });
+    if (child.pid !== undefined) processes.push({ pid: child.pid, startTicks: processStartTicks(child.pid) });
+    child.stdout!.on("data", (data: Buffer) => options.onOutput(rank, "stdout", data));
+    child.stderr!.on("data", (data: Buffer) => options.onOutput(rank, "stderr", data));
+    child.on("exit", () => {
+      // Whatever the task left running in its group would hold the output pipes open.
+      if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+    });
+    child.on("close", (code, signal) => {
+      if (child.pid === undefined) {
+        // spawn failed (e.g. EACCES): Node emits "error", then "close" with no process
+        const errno = spawnError?.code;
+        const reason = errno === "ENOENT" ? "No such file or directory" : errno === "EACCES" ? "Permission denied" : (spawnError?.message ?? "unknown error");
+        reportFailure(rank, `${options.command[0]}: ${reason}`);
+        finishRank(rank, exitedStatus(errno === "ENOENT" ? 127 : 126));
+        return;
+      }
+      finishRank(rank, waitStatusOf(code, signal));
+    });
+  }
+
+  return {
+    processes,
+    kill(signal) {
+      for (const child of children) {
+        if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) killGroup(child.pid, signal);
+      }
+    },
+    get running() {
+      return remaining > 0;
+    },
+  };
+}
+
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: the group is gone already
+  }
+}
