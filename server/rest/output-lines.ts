@@ -25,6 +25,15 @@ export interface LineAssembler {
 const MAX_PENDING_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 
+/** Where the last complete UTF-8 character ends, so a piece never splits one. */
+function completeCharsEnd(bytes: Uint8Array): number {
+  let lead = bytes.length - 1;
+  while (lead > 0 && lead > bytes.length - 4 && (bytes[lead]! & 0xc0) === 0x80) lead--;
+  const b = bytes[lead]!;
+  const size = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+  return lead + size <= bytes.length ? bytes.length : lead;
+}
+
 export function createLineAssembler(): LineAssembler {
   const pending = new Map<string, { stream: OutputLine["stream"]; rank: number; bytes: Buffer }>();
   const decoder = new TextDecoder("utf-8");
@@ -43,11 +52,7 @@ export function createLineAssembler(): LineAssembler {
       }
       bytes = bytes.subarray(start);
       if (bytes.length > MAX_PENDING_BYTES) {
-        // Cut before a UTF-8 continuation byte would split a character.
-        let cut = bytes.length;
-        while (cut > 0 && (bytes[cut - 1]! & 0xc0) === 0x80) cut--;
-        if (cut > 0 && bytes[cut - 1]! >= 0xc0) cut--;
-        if (cut === 0) cut = bytes.length;
+        const cut = completeCharsEnd(bytes);
         out.push({ text: decoder.decode(bytes.subarray(0, cut)), stream, rank: chunk.rank });
         bytes = bytes.subarray(cut);
       }
