@@ -65,7 +65,10 @@ export interface FluxClient {
   nodes(options?: CallOptions): Promise<Node[]>;
   /** Asks the server to shut down (superusers). */
   stopService(options?: CallOptions): Promise<void>;
-  /** Who the credentials belong to, and how the server is configured. */
+  /**
+   * Who the credentials belong to, and how the server is configured. With credentials, a token
+   * is fetched first; if that fails the answer is the anonymous one (`authenticated: false`).
+   */
   whoAmI(options?: CallOptions): Promise<WhoAmIResponse>;
   /** Exchanges the credentials for a token now (otherwise that happens on the first refusal). */
   authenticate(): Promise<string>;
@@ -143,7 +146,11 @@ export function createFluxClientOverTransport(options: FluxClientCoreOptions): F
     async stopService(callOptions) {
       await admin.stopService({}, callOptions);
     },
-    whoAmI(callOptions) {
+    async whoAmI(callOptions) {
+      // WhoAmI answers anonymously when no token is sent; a client with credentials asks as itself.
+      if (tokens.canRenew && (await tokens.current()) === undefined) {
+        await tokens.exchange().catch(() => undefined);
+      }
       return auth.whoAmI({}, callOptions);
     },
     authenticate() {

@@ -1,0 +1,177 @@
+/**
+ * The web UI in headless Chromium against a real server (local backend, auth off): submit
+ * from the form, follow the output line by line, find the job in the table, cancel a running
+ * job, see validation messages by their fields, and names and output shown as text.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { JobState } from "../../../clients/sdk/index.js";
+import { screenshot } from "../../support/browser.js";
+import { jobIdOf, outputText, startUiEnv, type UiEnv } from "../../support/web-ui.js";
+
+let env: UiEnv;
+beforeAll(async () => {
+  env = await startUiEnv();
+});
+afterEach(async () => {
+  await env.checkPages();
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+const LOOP = "for i in 1 2 3 4 5; do echo $i; sleep 1; done";
+
+describe("the submit form, the job page and the jobs table", () => {
+  it("submits a shell loop, shows its output line by line as written, then finds the job in the table", async () => {
+    const { page } = await env.open();
+    await page.goto(`${env.server.url}/jobs/submit`);
+    await page.getByLabel("Command", { exact: true }).fill(LOOP);
+    await page.getByLabel(/Run the command with sh -c/).check();
+    await page.getByLabel("Job name").fill("count-to-five");
+    await screenshot(page, "submit-form");
+    await page.getByRole("button", { name: "Submit", exact: true }).click();
+    await page.waitForURL(/\/job\/[^/]+$/);
+    const id = jobIdOf(page);
+    expect(id).toMatch(/^ƒ/);
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe(`Job ${id}`);
+
+    // Record each distinct text the output box shows while the job runs.
+    const seen: { text: string; atMs: number }[] = [];
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const text = await outputText(page);
+      if (text !== (seen.at(-1)?.text ?? "")) seen.push({ text, atMs: Date.now() });
+      if (text === "1\n2\n3\n4\n5\n") break;
+      await page.waitForTimeout(40);
+    }
+    const prefixes = ["1\n", "1\n2\n", "1\n2\n3\n", "1\n2\n3\n4\n", "1\n2\n3\n4\n5\n"];
+    expect(seen.map((s) => s.text)).toEqual(prefixes);
+    // One line a second: the first and the last arrive seconds apart, not in one burst at the end.
+    expect(seen[4]!.atMs - seen[0]!.atMs).toBeGreaterThan(2500);
+
+    await expect.poll(() => page.getByTestId("job-result").textContent(), { timeout: 10_000 }).toBe("COMPLETED");
+    expect(await page.getByTestId("job-state").textContent()).toBe("INACTIVE");
+    await expect.poll(() => page.getByTestId("output-state").textContent()).toContain("exit code 0");
+    await expect.poll(() => page.getByTestId("events-state").textContent()).toBe("The eventlog is complete.");
+    const events = await page.locator("[data-testid=timeline] li").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-event")));
+    expect(events[0]).toBe("submit");
+    expect(events).toEqual(expect.arrayContaining(["start", "finish", "clean"]));
+    expect(await page.locator('[data-attribute="command"]').textContent()).toBe(`sh -c '${LOOP}'`);
+    expect(await page.locator('[data-attribute="returncode"]').textContent()).toBe("0");
+    await screenshot(page, "job-completed");
+
+    // The same job, found in the table by the server-side search.
+    const decoy = await env.client.submit({ command: ["true"], name: "decoy" });
+    await page.getByRole("link", { name: "Jobs", exact: true }).click();
+    await page.waitForURL(/\/jobs$/);
+    const row = page.locator(`tr[data-job-id="${id}"]`);
+    await expect.poll(() => page.locator(`tr[data-job-id="${decoy}"]`).count()).toBe(1);
+    expect(await row.count()).toBe(1);
+    const searched = page.waitForRequest((r) => r.url().endsWith("/ListJobs") && (r.postDataJSON() as { search?: string }).search === "count-to-five");
+    await page.getByLabel("Search").fill("count-to-five");
+    await searched;
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
+    expect(await row.count()).toBe(1);
+    expect(await row.locator('[data-column="name"]').textContent()).toBe("count-to-five");
+    expect(await row.locator('[data-column="result"]').textContent()).toBe("COMPLETED");
+    expect(await row.locator('[data-column="returncode"]').textContent()).toBe("0");
+    await expect.poll(() => page.url()).toContain("q=count-to-five");
+    await screenshot(page, "jobs-search");
+
+    await row.getByRole("link", { name: id }).click();
+    await page.waitForURL((url) => decodeURIComponent(url.pathname) === `/job/${id}`);
+    await expect.poll(() => outputText(page)).toBe("1\n2\n3\n4\n5\n");
+  });
+
+  it("updates a job's state in the table while it runs, without reloading", async () => {
+    const name = `live-${Date.now()}`;
+    const id = await env.client.submit({ command: ["sleep", "2"], name });
+    const { page } = await env.open();
+    await page.goto(`${env.server.url}/jobs?q=${name}`);
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    const state = page.locator(`tr[data-job-id="${id}"] [data-column="state"]`);
+    await expect.poll(() => state.textContent()).toBe("RUN");
+    await expect.poll(() => state.textContent(), { timeout: 10_000 }).toBe("INACTIVE");
+    expect(await page.locator(`tr[data-job-id="${id}"] [data-column="result"]`).textContent()).toBe("COMPLETED");
+    expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+  });
+
+  it("cancels a running job only after confirmation, then shows CANCELED", async () => {
+    const id = await env.client.submit({ command: ["sleep", "300"], name: "to-cancel" });
+    const { page, requests } = await env.open();
+    await page.goto(`${env.server.url}/job/${encodeURIComponent(id)}`);
+    await expect.poll(() => page.getByTestId("job-state").textContent()).toBe("RUN");
+
+    await page.getByRole("button", { name: "Cancel job…" }).click();
+    const dialog = page.getByRole("dialog");
+    expect(await dialog.getByRole("heading").textContent()).toBe(`Cancel job ${id}?`);
+    await screenshot(page, "job-cancel-dialog");
+    await dialog.getByRole("button", { name: "Keep it" }).click();
+    expect(await dialog.count()).toBe(0);
+    await page.waitForTimeout(300);
+    expect(requests.filter((r) => r.url().endsWith("/CancelJob"))).toHaveLength(0);
+    expect((await env.client.get(id)).state).toBe(JobState.RUN);
+
+    await page.getByRole("button", { name: "Cancel job…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel the job" }).click();
+    await expect.poll(() => page.getByTestId("job-result").textContent(), { timeout: 10_000 }).toBe("CANCELED");
+    expect(await page.getByTestId("job-state").textContent()).toBe("INACTIVE");
+    expect(await page.getByRole("button", { name: "Cancel job…" }).isHidden()).toBe(true);
+    await expect.poll(() => page.locator('[data-testid=timeline] li[data-event="exception"]').count()).toBe(1);
+    expect(await page.locator('[data-attribute="exception"]').textContent()).toContain("cancel");
+    expect(requests.filter((r) => r.url().endsWith("/CancelJob"))).toHaveLength(1);
+    await screenshot(page, "job-canceled");
+  });
+
+  it("shows the server's validation message next to the field it names, keeping what was typed", async () => {
+    const { page } = await env.open();
+    await page.goto(`${env.server.url}/jobs/submit`);
+    await page.getByLabel("Command", { exact: true }).fill("hostname");
+    await page.getByLabel("Job name").fill("invalid-form");
+    await page.getByLabel("Tasks").fill("1");
+    await page.getByLabel("Nodes", { exact: true }).fill("3");
+    await page.getByRole("button", { name: "Submit", exact: true }).click();
+
+    const error = page.locator('[data-field="num_nodes"] .field-error');
+    await expect.poll(() => error.textContent()).toBe("num_nodes: must not be greater than num_tasks (3 > 1)");
+    expect(await page.locator("#f-num_nodes").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.locator("#f-num_nodes").getAttribute("aria-describedby")).toContain("err-num_nodes");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("f-num_nodes");
+    expect(await page.locator(".field-error:not([hidden])").count()).toBe(1);
+    expect(await page.getByLabel("Job name").inputValue()).toBe("invalid-form");
+    await screenshot(page, "submit-invalid");
+
+    // Fixing it and breaking another field moves the message there.
+    await page.getByLabel("Nodes", { exact: true }).fill("");
+    await page.getByLabel("Working directory").fill("relative/dir");
+    await page.getByRole("button", { name: "Submit", exact: true }).click();
+    await expect.poll(() => page.locator('[data-field="workdir"] .field-error').textContent()).toBe('workdir: must be an absolute path (got "relative/dir")');
+    expect(await error.isHidden()).toBe(true);
+    expect(new URL(page.url()).pathname).toBe("/jobs/submit");
+    const listed = await env.client.jobs.listJobs({ name: "invalid-form" });
+    expect(listed.totalSize).toBe(0);
+  });
+
+  it("shows a job named like markup, and markup in its output, as text", async () => {
+    const name = "<img src=x onerror=alert(1)>";
+    const { page } = await env.open();
+    await page.goto(`${env.server.url}/jobs/submit`);
+    await page.getByLabel("Command", { exact: true }).fill("echo '<b>bold</b><script>alert(2)</script>'");
+    await page.getByLabel("Job name").fill(name);
+    await page.getByRole("button", { name: "Submit", exact: true }).click();
+    await page.waitForURL(/\/job\/[^/]+$/);
+    const id = jobIdOf(page);
+    expect(await page.getByTestId("job-name").textContent()).toBe(name);
+    expect(await page.locator('[data-attribute="name"]').textContent()).toBe(name);
+    await expect.poll(() => outputText(page)).toBe("<b>bold</b><script>alert(2)</script>\n");
+    expect(await page.locator("main img, main b, main script").count()).toBe(0);
+    await screenshot(page, "job-markup-name");
+
+    await page.goto(`${env.server.url}/jobs?q=${encodeURIComponent("onerror")}`);
+    const cell = page.locator(`tr[data-job-id="${id}"] [data-column="name"]`);
+    await expect.poll(() => cell.textContent()).toBe(name);
+    expect(await page.locator("main img").count()).toBe(0);
+    await page.waitForTimeout(300);
+    // checkPages() (afterEach) fails the test if any alert() ran.
+  });
+});
