@@ -100,7 +100,7 @@ export function renderSubmit(ctx: PageContext): void {
     { class: "form", attrs: { novalidate: true, "aria-label": "Submit a job" } },
     group("What to run", ["command", "use_shell", "name", "is_launcher"]),
     group("Resources", ["num_tasks", "cores_per_task", "gpus_per_task", "num_nodes", "exclusive"], "grid"),
-    group("Where and when", ["workdir", "time_limit_seconds", "urgency", "queue"]),
+    group("Where and when", ["workdir", "time_limit_seconds", "urgency", "queue"], "grid"),
     group("Environment and options", ["environment", "shell_options"]),
     h("div", { class: "actions" }, submit, h("a", { class: "button secondary", attrs: { href: "/jobs" } }, "View jobs")),
   );
