@@ -93,6 +93,8 @@ export async function submit(dir, args, env, stdin) {
   appendEvent(`${jd}/eventlog`, "submit", { userid, urgency, flags: 0, version: 1 });
   appendEvent(`${jd}/eventlog`, "validate");
   appendEvent(`${jd}/eventlog`, "depend");
+  // The priority plugin's default: priority = urgency, 0 when held, the maximum when expedited.
+  appendEvent(`${jd}/eventlog`, "priority", { priority: urgency === 31 ? 4294967295 : urgency });
   void spec;
   const runner = spawn(process.execPath, [fileURLToPath(new URL("../flux", import.meta.url)), "__fake-job-runner", dir, id.toString()], {
     detached: true,

@@ -30,9 +30,6 @@ export async function runJob(dir, idText) {
       writeAllocs(dir, a);
     });
 
-  // The priority plugin's default: priority = urgency, 0 when held, max when expedited.
-  ev("priority", { priority: urgency === 31 ? 4294967295 : urgency });
-
   const req = requestOf(jobspec);
   const why = infeasible(req, config.nodes);
   if (why !== undefined) {
