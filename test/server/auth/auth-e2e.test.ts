@@ -185,3 +185,22 @@ describe("secrets and logs", () => {
     }
   });
 });
+
+// Last: the burst leaves this address slowed down for any later password check.
+describe("a burst of wrong passwords, over plain HTTP", () => {
+  it("gets 401 for each wrong password, then 429 once the address is slowed down", async () => {
+    const post = (password: string) =>
+      fetch(`${server.url}/flux.restful.v1.JobService/ListJobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: basicHeader("alice", password) },
+        body: "{}",
+      });
+    const sequential = [];
+    for (let i = 0; i < 4; i++) sequential.push((await post(`wrong-${i}`)).status);
+    expect(sequential).toEqual([401, 401, 401, 401]);
+    const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => post(`burst-${i}`).then((r) => r.status)));
+    expect(burst).toContain(429);
+    expect(burst.every((s) => s === 401 || s === 429)).toBe(true);
+    expect(server.logs.some((l) => l.msg === "authentication throttled" && l.user === "alice")).toBe(true);
+  });
+});
