@@ -124,6 +124,9 @@ export function createLiveFeed<T>(): LiveFeed<T> {
     },
     closeAll() {
       for (const set of byJob.values()) for (const q of set) q.close();
+      // Also drops followers whose consumer stopped pulling without return().
+      byJob.clear();
+      size = 0;
     },
     get size() {
       return size;
