@@ -46,7 +46,7 @@ export function createLayout(options: LayoutOptions): Layout {
     main,
     update(pageName) {
       const who = session.whoami;
-      const showUsers = who?.superuser === true && who.authenticated;
+      const showUsers = who?.superuser === true;
       replaceChildren(
         nav,
         ...LINKS.filter((l) => !l.superuser || showUsers).map((l) =>

@@ -67,14 +67,16 @@ describe.each([
   ["phone", { width: 390, height: 844 }],
 ])("at %s size", (size, viewport) => {
   it.each(PAGES)("shows the %s page without sideways scrolling, in light and dark", async (name, path, ready) => {
+    const { page } = await env.open({ viewport });
+    await page.goto(`${env.server.url}${path()}`);
+    await page.locator(ready).first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${name} is wider than the ${size} viewport`).toBeLessThanOrEqual(0);
+    const fontPx = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+    expect(fontPx).toBeGreaterThanOrEqual(14);
+    // The same page under each system setting: the stylesheet follows it without a reload.
     for (const colorScheme of ["light", "dark"] as const) {
-      const { page } = await env.open({ viewport, colorScheme });
-      await page.goto(`${env.server.url}${path()}`);
-      await page.locator(ready).first().waitFor();
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      expect(overflow, `${name} is wider than the ${size} viewport`).toBeLessThanOrEqual(0);
-      const fontPx = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
-      expect(fontPx).toBeGreaterThanOrEqual(14);
+      await page.emulateMedia({ colorScheme });
       const { bg, fg } = await colors(page);
       if (colorScheme === "dark") expect(bg).toBeLessThan(0.05);
       else expect(bg).toBeGreaterThan(0.9);
