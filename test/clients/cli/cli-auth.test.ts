@@ -46,7 +46,7 @@ async function waitInactive(id: string) {
   throw new Error(`job ${id} did not finish`);
 }
 
-describe("with auth on", () => {
+describe.concurrent("with auth on", () => {
   it("submit --wait works with FLUX_USER and FLUX_TOKEN, and nothing about tokens shows", async () => {
     const res = await runCli(["submit", "--wait", "sh", "-c", "echo out; echo err >&2; exit 3"], { env: aliceEnv });
 
