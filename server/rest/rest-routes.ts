@@ -52,12 +52,13 @@ export const REST_ROUTES: readonly RestRouteDef[] = [
 
 const RESERVED_IDS = new Set(["search", "submit"]);
 
-interface Match {
+export interface RestRouteMatch {
   route: RestRouteDef;
   params: string[];
 }
 
-function match(path: string, method: string): { found?: Match; allowed: string[] } {
+/** The route for a path (without trailing slash) and method, and the methods the path allows. */
+export function matchRestRoute(path: string, method: string): { found?: RestRouteMatch; allowed: string[] } {
   const allowed: string[] = [];
   for (const route of REST_ROUTES) {
     const m = route.pattern.exec(path);
@@ -80,7 +81,7 @@ export function createRestRoutes(options: RestRoutesOptions): HttpRoute {
     if (!rawPath.startsWith("/v1/") && rawPath !== "/openapi.json") return false;
     const path = rawPath.length > 1 && rawPath.endsWith("/") ? rawPath.slice(0, -1) : rawPath;
     const method = req.method ?? "GET";
-    const { found, allowed } = match(path, method);
+    const { found, allowed } = matchRestRoute(path, method);
     if (!found) {
       if (allowed.length > 0) {
         sendExactJson(res, 405, { Message: `method ${method} not allowed on ${path}` }, { allow: allowed.join(", ") });
