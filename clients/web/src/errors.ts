@@ -36,14 +36,15 @@ const CODE_HINTS: Partial<Record<Code, string>> = {
   [Code.ResourceExhausted]: "Too many attempts; wait a little and try again.",
 };
 
-/** An alert box with the error's message (as text) and a hint for the code. */
-export function errorBox(e: unknown, what = "Something went wrong"): HTMLElement {
+/** An alert box with the error's message (as text) and, unless told not to, a hint for the code. */
+export function errorBox(e: unknown, what = "Something went wrong", options: { hint?: boolean } = {}): HTMLElement {
   const code = errorCode(e);
+  const hint = options.hint === false ? undefined : CODE_HINTS[code];
   return h(
     "div",
     { class: "alert error", attrs: { role: "alert" } },
     h("strong", null, `${what}: `),
     h("span", { class: "error-message" }, errorMessage(e)),
-    CODE_HINTS[code] ? h("span", { class: "hint" }, ` ${CODE_HINTS[code]}`) : null,
+    hint ? h("span", { class: "hint" }, ` ${hint}`) : null,
   );
 }

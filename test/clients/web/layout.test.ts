@@ -62,27 +62,29 @@ describe("the home page", () => {
   });
 });
 
-describe.each([
-  ["desktop", { width: 1280, height: 800 }],
-  ["phone", { width: 390, height: 844 }],
-])("at %s size", (size, viewport) => {
-  it.each(PAGES)("shows the %s page without sideways scrolling, in light and dark", async (name, path, ready) => {
-    const { page } = await env.open({ viewport });
+const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+
+describe("every page", () => {
+  it.each(PAGES)("shows the %s page at 1280x800 and at phone width without sideways scrolling, in light and dark", async (name, path, ready) => {
+    const { page } = await env.open({ viewport: SIZES.desktop });
     await page.goto(`${env.server.url}${path()}`);
     await page.locator(ready).first().waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow, `${name} is wider than the ${size} viewport`).toBeLessThanOrEqual(0);
-    const fontPx = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
-    expect(fontPx).toBeGreaterThanOrEqual(14);
-    // The same page under each system setting: the stylesheet follows it without a reload.
-    for (const colorScheme of ["light", "dark"] as const) {
-      await page.emulateMedia({ colorScheme });
-      const { bg, fg } = await colors(page);
-      if (colorScheme === "dark") expect(bg).toBeLessThan(0.05);
-      else expect(bg).toBeGreaterThan(0.9);
-      // WCAG contrast ratio of body text on the background.
-      expect((Math.max(bg, fg) + 0.05) / (Math.min(bg, fg) + 0.05)).toBeGreaterThan(7);
-      await screenshot(page, `${name}-${size}-${colorScheme}`);
+    for (const [size, viewport] of Object.entries(SIZES)) {
+      await page.setViewportSize(viewport);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${name} is wider than the ${size} viewport`).toBeLessThanOrEqual(0);
+      const fontPx = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+      expect(fontPx).toBeGreaterThanOrEqual(14);
+      // The same page under each system setting: the stylesheet follows it without a reload.
+      for (const colorScheme of ["light", "dark"] as const) {
+        await page.emulateMedia({ colorScheme });
+        const { bg, fg } = await colors(page);
+        if (colorScheme === "dark") expect(bg).toBeLessThan(0.05);
+        else expect(bg).toBeGreaterThan(0.9);
+        // WCAG contrast ratio of body text on the background.
+        expect((Math.max(bg, fg) + 0.05) / (Math.min(bg, fg) + 0.05)).toBeGreaterThan(7);
+        await screenshot(page, `${name}-${size}-${colorScheme}`);
+      }
     }
   });
 });

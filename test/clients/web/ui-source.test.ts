@@ -27,7 +27,8 @@ describe("the web UI source", () => {
     const sinks = /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function\(|createContextualFragment|setHTMLUnsafe/;
     const offenders = [];
     for (const file of files) {
-      const text = await fs.readFile(file, "utf8");
+      // Comments may name the sinks (to say they are not used); code may not.
+      const text = (await fs.readFile(file, "utf8")).replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
       if (sinks.test(text)) offenders.push(path.relative(webDir, file));
     }
     expect(offenders).toEqual([]);

@@ -57,7 +57,7 @@ export function renderLogin(ctx: PageContext): void {
       (e: unknown) => {
         submit.disabled = false;
         password.value = "";
-        status.replaceChildren(errorBox(e, "Login refused"));
+        status.replaceChildren(errorBox(e, "Login refused", { hint: false }));
         password.setAttribute("aria-invalid", "true");
         password.focus();
       },

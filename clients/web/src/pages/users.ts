@@ -70,6 +70,7 @@ export async function renderUsers(ctx: PageContext): Promise<void> {
       const updated = await client.users.setActive(user.name, active, { signal });
       users = users.map((u) => (u.name === updated.name ? updated : u));
       draw();
+      formError.hidden = true;
       notice.replaceChildren(h("p", { class: "alert info" }, `${updated.name} is now ${updated.active ? "active" : "inactive"}.`));
     } catch (e) {
       if (isAbort(e, signal)) return;
