@@ -39,9 +39,10 @@ export const listJobsRoute: RestRouteDef = {
     const q = ctx.query;
     // "detail" is what the 0.2 client sends (its server read only "details").
     rejectUnknownParams(q, ["details", "detail", "listing", "limit"]);
-    const details = (parseBoolParam("details", q.get("details") ?? undefined) ?? false) || (parseBoolParam("detail", q.get("detail") ?? undefined) ?? false);
-    const listing = parseBoolParam("listing", q.get("listing") ?? undefined) ?? false;
-    const limit = parseIntParam("limit", q.get("limit") ?? undefined, 0);
+    const param = (name: string) => q.get(name) ?? undefined;
+    const details = (parseBoolParam("details", param("details")) ?? false) || (parseBoolParam("detail", param("detail")) ?? false);
+    const listing = parseBoolParam("listing", param("listing")) ?? false;
+    const limit = parseIntParam("limit", param("limit"), 0);
     const { jobs } = limit === 0 ? { jobs: [] } : await listJobs(ctx, {}, limit ?? Number.POSITIVE_INFINITY);
     const records = jobs.map(toJobRecord);
     if (!details) return sendExactJson(ctx.res, 200, { jobs: records });

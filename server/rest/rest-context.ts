@@ -31,12 +31,12 @@ export interface RestRouteDef {
   errorShape?(ctx: RestContext): ErrorShape;
 }
 
-export function createCallContext(req: HttpRequest, res: HttpResponse, withCredentials = true): CallContext {
+export function createCallContext(req: HttpRequest, res: HttpResponse): CallContext {
   const controller = new AbortController();
   // "close" also fires after a normal finish, when the call is over anyway.
   res.once("close", () => controller.abort());
   return {
-    authorization: withCredentials ? headerOf(req, "authorization") : undefined,
+    authorization: headerOf(req, "authorization"),
     requestId: headerOf(req, "x-request-id"),
     peer: req.socket?.remoteAddress ?? "",
     signal: controller.signal,

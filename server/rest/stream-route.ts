@@ -79,6 +79,13 @@ export const streamOutputRoute: RestRouteDef = {
   async handle(ctx) {
     rejectUnknownParams(ctx.query, []);
     const format = streamFormatOf(headerOf(ctx.req, "accept"));
+    if (ctx.req.method === "HEAD") {
+      // The same checks (auth, job, owner) without following the job.
+      await ctx.rpc.unary(JobService.method.getJob, { id: ctx.params[0]! }, ctx.call);
+      (ctx.res as http.ServerResponse).writeHead(200, { "content-type": CONTENT_TYPES[format], "cache-control": "no-cache" });
+      ctx.res.end();
+      return;
+    }
     const messages = await ctx.rpc.stream(JobService.method.streamJobOutput, { id: ctx.params[0]! }, ctx.call);
     const it = messages[Symbol.asyncIterator]();
     let next = it.next();

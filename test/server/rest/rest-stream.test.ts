@@ -68,6 +68,15 @@ describe("GET /v1/jobs/{id}/output/stream", () => {
     expect(rest).toBe("two\n");
   });
 
+  it("answers HEAD without following the job", async () => {
+    const id = await api.submit("sleep 30");
+    const head = await fetch(`${server.url}/v1/jobs/${id}/output/stream`, { method: "HEAD", headers: { accept: "text/event-stream" } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    expect((await fetch(`${server.url}/v1/jobs/123456789/output/stream`, { method: "HEAD" })).status).toBe(404);
+    await api.post(`/v1/jobs/${id}/cancel`);
+  });
+
   it("answers 404 and 400 as JSON before any output", async () => {
     const unknown = await stream("123456789");
     expect(unknown.status).toBe(404);
