@@ -5,6 +5,8 @@
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdminService } from "../../../gen/flux/restful/v1/admin_service_pb.js";
+import { AuthService } from "../../../gen/flux/restful/v1/auth_service_pb.js";
 import { JobService } from "../../../gen/flux/restful/v1/job_service_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../../gen/grpc/health/v1/health_pb.js";
 import type { Readiness } from "../../../server/backends/backend.js";
@@ -53,10 +55,11 @@ describe("health on a real server", () => {
     await server?.close();
   });
 
-  it("answers SERVING for the server and for JobService while the backend is ready", async () => {
+  it("answers SERVING for the server and every registered service while the backend is ready", async () => {
     expect(await realReady()).toMatchObject({ ready: true });
-    expect((await client.check({ service: "" })).status).toBe(Status.SERVING);
-    expect((await client.check({ service: JobService.typeName })).status).toBe(Status.SERVING);
+    for (const service of ["", JobService.typeName, AuthService.typeName, AdminService.typeName]) {
+      expect((await client.check({ service })).status).toBe(Status.SERVING);
+    }
   });
 
   it("answers NotFound for an unknown service, naming it", async () => {

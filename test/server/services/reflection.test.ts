@@ -10,6 +10,8 @@ import { Code, createClient, createRouterTransport, type ConnectRouter, type Tra
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { GrpcReflection } from "grpc-js-reflection-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdminService } from "../../../gen/flux/restful/v1/admin_service_pb.js";
+import { AuthService } from "../../../gen/flux/restful/v1/auth_service_pb.js";
 import { JobService } from "../../../gen/flux/restful/v1/job_service_pb.js";
 import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
 import * as v1 from "../../../gen/grpc/reflection/v1/reflection_pb.js";
@@ -90,6 +92,8 @@ describe("reflection on a real server", () => {
       expect(services).toEqual(
         expect.arrayContaining([
           JobService.typeName,
+          AuthService.typeName,
+          AdminService.typeName,
           Health.typeName,
           v1.ServerReflection.typeName,
           v1alpha.ServerReflection.typeName,
