@@ -140,6 +140,21 @@ describe("users", () => {
     await expect.poll(() => other.page.getByTestId("username").textContent()).toBe("carol");
   });
 
+  it("sends a logged-in user back to the login page once their password is changed elsewhere", async () => {
+    await env.server.server.auth.users.create({ name: "erin", password: "erin-pw", superuser: false });
+    const { page } = await env.open();
+    await page.goto(`${env.server.url}/jobs`);
+    await login(page, "erin", "erin-pw");
+    await page.waitForURL(/\/jobs$/);
+    await env.server.server.auth.users.setPassword("erin", "erin-new-pw");
+    // The table's next refresh is refused; the page drops the credentials and asks again.
+    await page.waitForURL(/\/login\?next=%2Fjobs$/, { timeout: 10_000 });
+    expect(await page.locator(".alert.info").textContent()).toContain("log in again");
+    expect(await storedCredential(page)).toBeNull();
+    await login(page, "erin", "erin-new-pw");
+    await page.waitForURL(/\/jobs$/);
+  });
+
   it("shows a user who is not a superuser only their own jobs, and no users page", async () => {
     await env.server.server.auth.users.create({ name: "dave", password: "dave-pw", superuser: false });
     const bossJob = await env.client.submit({ command: ["true"], name: "boss-job" });

@@ -3,9 +3,10 @@
  * from the form, follow the output line by line, find the job in the table, cancel a running
  * job, see validation messages by their fields, and names and output shown as text.
  */
+import http from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { JobState } from "../../../clients/sdk/index.js";
-import { screenshot } from "../../support/browser.js";
+import { openPage, screenshot } from "../../support/browser.js";
 import { jobIdOf, outputText, startUiEnv, type UiEnv } from "../../support/web-ui.js";
 
 let env: UiEnv;
@@ -150,6 +151,37 @@ describe("the submit form, the job page and the jobs table", () => {
     expect(new URL(page.url()).pathname).toBe("/jobs/submit");
     const listed = await env.client.jobs.listJobs({ name: "invalid-form" });
     expect(listed.totalSize).toBe(0);
+  });
+
+  it("refuses state changes that a page of another origin makes the browser send", async () => {
+    const target = env.server.url;
+    const evil = http.createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(`<!doctype html><form id="f" method="POST" action="${target}/v1/jobs/submit?command=echo%20csrf-form"></form>
+        <script>
+          fetch("${target}/flux.restful.v1.JobService/SubmitJob", { method: "POST", mode: "no-cors", headers: { "content-type": "text/plain" },
+            body: JSON.stringify({ command: ["echo", "csrf-fetch"] }) }).finally(() => document.getElementById("f").submit());
+        </script>`);
+    });
+    await new Promise<void>((r) => evil.listen(0, "127.0.0.1", r));
+    let cleanup = async () => {};
+    try {
+      // Not env.open(): this page is meant to talk to another origin.
+      const { page, context } = await openPage(env.browser);
+      cleanup = () => context.close();
+      // "localhost" is another origin than the server's "127.0.0.1", though the same machine.
+      const formPost = page.waitForResponse((r) => r.url().includes("/v1/jobs/submit"));
+      await page.goto(`http://localhost:${(evil.address() as { port: number }).port}/`);
+      const refused = await formPost;
+      expect(refused.status()).toBe(403);
+      expect(await refused.request().headerValue("origin")).toMatch(/^http:\/\/localhost:/);
+      for (const search of ["csrf-form", "csrf-fetch"]) expect((await env.client.jobs.listJobs({ search })).totalSize).toBe(0);
+      expect(env.server.logs.filter((l) => l.msg === "cross-origin request refused").length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await cleanup();
+      evil.closeAllConnections();
+      await new Promise((r) => evil.close(r));
+    }
   });
 
   it("shows a job named like markup, and markup in its output, as text", async () => {
