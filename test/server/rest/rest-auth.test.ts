@@ -74,6 +74,15 @@ describe("without credentials", () => {
     expect(stops).toBe(0);
   });
 
+  it("hands the auth layer the client's real address, which a header cannot fake", async () => {
+    const res = await request(`${server.url}/v1/nodes`, {
+      headers: { authorization: basic("peer-check", "wrong"), "x-flux-restful-rest-peer": "203.0.113.9" },
+    });
+    expect(res.status).toBe(401);
+    const line = server.logs.find((l) => l.msg === "authentication failed" && l.user === "peer-check");
+    expect(line?.peer).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
+  });
+
   it("serves /openapi.json and the home page", async () => {
     expect((await request(`${server.url}/openapi.json`)).status).toBe(200);
     expect((await request(`${server.url}/`)).status).toBe(200);

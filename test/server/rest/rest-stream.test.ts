@@ -114,3 +114,29 @@ describe("GET /v1/jobs/{id}/output/stream", () => {
     expect(last.result.end).toBeDefined();
   });
 });
+
+describe("on server shutdown", () => {
+  it("ends an open output stream instead of holding the server open", async () => {
+    const own = await startTestServer();
+    const ownApi = createRestClient(own.url);
+    const id = await ownApi.submit("sh -c 'echo started; sleep 30'");
+    const res = await fetch(`${own.url}/v1/jobs/${id}/output/stream`, { headers: { accept: "application/x-ndjson" } });
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("started");
+    const started = Date.now();
+    const closing = own.close();
+    let text = "";
+    const drained = (async () => {
+      try {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+      } catch {
+        // a cut connection is an end too
+      }
+      return Date.now() - started;
+    })();
+    const [, endedAfterMs] = await Promise.all([closing, drained]);
+    // Shutdown aborts the call behind the route: the stream ends at once, not at the grace deadline.
+    expect(endedAfterMs).toBeLessThan(own.config.shutdownGraceMs / 2);
+    expect(text).not.toContain("error");
+  });
+});
