@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobService } from "../../../gen/flux/restful/v1/job_service_pb.js";
 import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
 import { startTestServer, type TestServer } from "../../support/start-test-server.js";
+import { CHEAP_TUNING } from "../auth/auth-harness.js";
 
 const BUF = path.resolve("node_modules/.bin/buf");
 
@@ -108,5 +109,49 @@ describe("buf curl through server reflection", () => {
     const res = await bufCurl([...grpcArgs, "-d", "{}", url("flux.restful.v1.JobService/NoSuchMethod")]);
     expect(res.exitCode).not.toBe(0);
     expect(res.stderr).toContain("NoSuchMethod");
+  });
+});
+
+describe("buf curl with auth required", () => {
+  let server: TestServer;
+  const grpcArgs = ["--protocol", "grpc", "--http2-prior-knowledge"];
+  const basic = `Basic ${Buffer.from("boss:boss-pw-curl-271").toString("base64")}`;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      env: {
+        FLUX_REQUIRE_AUTH: "true",
+        FLUX_SECRET_KEY: "buf-curl-shared-secret-0123456789abcdefgh",
+        FLUX_RESTFUL_TOKEN_KEY: "buf-curl-server-only-token-key-0123456789ab",
+        FLUX_USER: "boss",
+        FLUX_TOKEN: "boss-pw-curl-271",
+      },
+      deps: { authTuning: CHEAP_TUNING },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("reflects and checks health without credentials, but calls JobService only with them", async () => {
+    const list = await bufCurl([...grpcArgs, "--list-services", server.url]);
+    expect(list.exitCode).toBe(0);
+    expect(list.stdout).toContain(JobService.typeName);
+    const health = await bufCurl([...grpcArgs, "-d", "{}", `${server.url}/grpc.health.v1.Health/Check`]);
+    expect(JSON.parse(health.stdout)).toEqual({ status: "SERVING" });
+
+    const body = JSON.stringify({ command: ["true"] });
+    const anonymous = await bufCurl([...grpcArgs, "-d", body, `${server.url}/flux.restful.v1.JobService/SubmitJob`]);
+    expect(anonymous.exitCode).toBe(16 * 8); // Unauthenticated
+    const authorized = await bufCurl([
+      ...grpcArgs,
+      "-H",
+      `Authorization: ${basic}`,
+      "-d",
+      body,
+      `${server.url}/flux.restful.v1.JobService/SubmitJob`,
+    ]);
+    expect(authorized.exitCode).toBe(0);
+    expect(JSON.parse(authorized.stdout)).toHaveProperty("id");
   });
 });
