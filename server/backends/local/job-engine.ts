@@ -17,6 +17,7 @@ import type { LiveFeed } from "./live-feed.js";
 import { createLiveJob, priorityOf, taskEnvironment, type LiveJob, type NodeCapacity } from "./local-job.js";
 import { resourceSummary, type Allocation, type Scheduler } from "./scheduler.js";
 import { startTaskGroup } from "./task-group.js";
+import type { TaskSpawner } from "./task-spawner.js";
 import { setLongTimeout } from "./timers.js";
 import { attachExitCode } from "./wait-status.js";
 
@@ -32,6 +33,7 @@ export interface JobEngineOptions {
   defaultCwd: string;
   baseEnvironment: Readonly<Record<string, string>>;
   setprivPath?: string;
+  spawner: TaskSpawner;
   logger: Logger;
 }
 
@@ -113,7 +115,7 @@ export function createJobEngine(options: JobEngineOptions) {
     if (record.duration > 0) record.expiration = record.t_run + record.duration;
     const { uid, gid, groups } = job.owner;
     try {
-      job.tasks = startTaskGroup({
+      job.tasks = startTaskGroup(options.spawner, {
         command: job.request.command,
         cwd: record.cwd,
         numTasks: job.request.numTasks,
@@ -123,6 +125,8 @@ export function createJobEngine(options: JobEngineOptions) {
         setprivPath: options.setprivPath,
         onOutput: (rank, stream, data) => capture(job, rank, stream, data),
         onStartFailure: (_rank, message) => raise(job, "exec", 0, message),
+        // Record the pids at once: a restart after a crash kills what they left running.
+        onSpawned: () => store.saveJob(job.record, extrasOf(job), job.searchKey),
         onDone: (statuses) => finish(job, statuses),
       });
     } catch (e) {

@@ -27,6 +27,7 @@ import { checkCapacity, resourcesOf } from "./local-job.js";
 import { followEvents, followOutput, readOutput, type FollowerDeps } from "./followers.js";
 import { recoverActiveJobs } from "./recovery.js";
 import { createScheduler } from "./scheduler.js";
+import { createTaskSpawner, type TaskSpawner } from "./task-spawner.js";
 import { resolveOptions, type LocalBackendOptions } from "./local-backend-options.js";
 
 /** The local backend, plus a debug hook for tests. */
@@ -56,6 +57,7 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
   let engine: JobEngine | undefined;
   let ids: FluidGenerator | undefined;
   let list: ReturnType<typeof createListQuery> | undefined;
+  let spawner: TaskSpawner | undefined;
   let state: "new" | "open" | "closing" | "closed" = "new";
   let closing: Promise<void> | undefined;
 
@@ -120,6 +122,7 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
         defaultCwd: opts.defaultCwd,
         baseEnvironment: opts.baseEnvironment,
         setprivPath: opts.setprivPath,
+        spawner: (spawner = createTaskSpawner(logger)),
         logger,
       });
       state = "open";
@@ -145,6 +148,7 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
         outputFeed.closeAll();
         eventFeed.closeAll();
         state = "closed";
+        await spawner!.close();
         store!.close();
       })();
       return closing;

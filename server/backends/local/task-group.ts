@@ -4,12 +4,11 @@
  * A task whose command cannot be started ends like a shell reports it: exit status 127 (not
  * found) or 126 (not executable), with the reason on the task's stderr.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { OutputStreamName } from "../backend.js";
 import type { TaskProcess } from "./job-rows.js";
-import { processStartTicks } from "./proc-stat.js";
+import type { TaskSpawner } from "./task-spawner.js";
 import { exitedStatus, waitStatusOf } from "./wait-status.js";
 
 /** The Linux account a job runs as (multi-user mode). */
@@ -33,6 +32,8 @@ export interface TaskGroupOptions {
   onOutput(rank: number, stream: OutputStreamName, data: Uint8Array): void;
   /** A task could not be started; `message` is also written to its stderr through onOutput. */
   onStartFailure(rank: number, message: string): void;
+  /** A task's process started (its pid is now in `processes`). */
+  onSpawned?(): void;
   /** Every task exited and its output was read to the end: one wait status per rank. */
   onDone(statuses: number[]): void;
 }
@@ -79,16 +80,15 @@ function spawnArgs(options: TaskGroupOptions): { file: string; args: string[]; i
   };
 }
 
-/** Starts every task of a job now. */
-export function startTaskGroup(options: TaskGroupOptions): TaskGroup {
+/** Starts every task of a job now (through the spawn thread). */
+export function startTaskGroup(spawner: TaskSpawner, options: TaskGroupOptions): TaskGroup {
   const statuses = new Array<number>(options.numTasks).fill(0);
-  const children: (ChildProcess | undefined)[] = [];
+  const live = new Set<number>();
   const processes: TaskProcess[] = [];
   let remaining = options.numTasks;
 
   const finishRank = (rank: number, status: number): void => {
     statuses[rank] = status;
-    children[rank] = undefined;
     if (--remaining === 0) options.onDone(statuses);
   };
 
@@ -103,7 +103,6 @@ export function startTaskGroup(options: TaskGroupOptions): TaskGroup {
     const env = options.environment(rank);
     const failure = lookupFailure(options.command[0]!, options.cwd, env.PATH);
     if (failure !== undefined) {
-      children.push(undefined);
       // Reported on the next turn, like a real exit, so callers see the start first.
       setImmediate(() => {
         reportFailure(rank, failure);
@@ -111,55 +110,42 @@ export function startTaskGroup(options: TaskGroupOptions): TaskGroup {
       });
       continue;
     }
-    const child = spawn(file, args, {
-      cwd: options.cwd,
-      env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      ...ids,
-    });
-    children.push(child);
-    let spawnError: NodeJS.ErrnoException | undefined;
-    child.on("error", (e: NodeJS.ErrnoException) => {
-      spawnError ??= e;
-    });
-    if (child.pid !== undefined) processes.push({ pid: child.pid, startTicks: processStartTicks(child.pid) });
-    child.stdout!.on("data", (data: Buffer) => options.onOutput(rank, "stdout", data));
-    child.stderr!.on("data", (data: Buffer) => options.onOutput(rank, "stderr", data));
-    child.on("exit", () => {
-      // Whatever the task left running in its group would hold the output pipes open.
-      if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
-    });
-    child.on("close", (code, signal) => {
-      if (child.pid === undefined) {
-        // spawn failed (e.g. EACCES): Node emits "error", then "close" with no process
-        const errno = spawnError?.code;
-        const reason = errno === "ENOENT" ? "No such file or directory" : errno === "EACCES" ? "Permission denied" : (spawnError?.message ?? "unknown error");
-        reportFailure(rank, `${options.command[0]}: ${reason}`);
-        finishRank(rank, exitedStatus(errno === "ENOENT" ? 127 : 126));
-        return;
-      }
-      finishRank(rank, waitStatusOf(code, signal));
-    });
+    let spawnError: { code: string; message: string } | undefined;
+    const key = spawner.spawn(
+      { file, args, cwd: options.cwd, env, ...ids },
+      {
+        onSpawned: (pid, startTicks) => {
+          processes.push({ pid, startTicks });
+          options.onSpawned?.();
+        },
+        onError: (code, message) => {
+          spawnError ??= { code, message };
+        },
+        onData: (stream, data) => options.onOutput(rank, stream, data),
+        onClosed: (code, signal) => {
+          live.delete(key);
+          if (code === null && signal === null) {
+            // spawn failed (e.g. EACCES): no process ran
+            const errno = spawnError?.code;
+            const reason = errno === "ENOENT" ? "No such file or directory" : errno === "EACCES" ? "Permission denied" : (spawnError?.message ?? "unknown error");
+            reportFailure(rank, `${options.command[0]}: ${reason}`);
+            finishRank(rank, exitedStatus(errno === "ENOENT" ? 127 : 126));
+            return;
+          }
+          finishRank(rank, waitStatusOf(code, signal));
+        },
+      },
+    );
+    live.add(key);
   }
 
   return {
     processes,
     kill(signal) {
-      for (const child of children) {
-        if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) killGroup(child.pid, signal);
-      }
+      for (const key of live) spawner.kill(key, signal);
     },
     get running() {
       return remaining > 0;
     },
   };
-}
-
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: the group is gone already
-  }
 }
