@@ -47,9 +47,11 @@ export function createLayout(options: LayoutOptions): Layout {
     update(pageName) {
       const who = session.whoami;
       const showUsers = who?.superuser === true;
+      // Before a required login, the links would only lead back to the login page.
+      const mustLogIn = who?.server?.authRequired === true && !who.authenticated;
       replaceChildren(
         nav,
-        ...LINKS.filter((l) => !l.superuser || showUsers).map((l) =>
+        ...LINKS.filter((l) => !mustLogIn && (!l.superuser || showUsers)).map((l) =>
           h("li", null, h("a", { attrs: { href: l.href, "aria-current": l.name === pageName ? "page" : undefined } }, l.text)),
         ),
       );

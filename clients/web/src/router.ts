@@ -59,13 +59,17 @@ export function createRouter(options: RouterOptions): Router {
 
   async function whoami() {
     if (session.whoami) return session.whoami;
+    let who;
     try {
-      return await session.refresh();
+      who = await session.refresh();
     } catch (e) {
       // Stored credentials the server refuses are dropped by the session; ask again without.
-      if (errorCode(e) === Code.Unauthenticated) return session.refresh();
-      throw e;
+      if (errorCode(e) !== Code.Unauthenticated) throw e;
+      who = await session.refresh();
     }
+    // A new tab: another tab of this browser may be logged in already.
+    if (who.server?.authRequired && !who.authenticated && !session.hasCredentials && (await session.adopt())) return session.whoami!;
+    return who;
   }
 
   async function render(): Promise<void> {

@@ -5,15 +5,21 @@
  * not the browser: the server never answers the page with a Basic challenge, so the browser
  * never caches a password it cannot forget (0.2's logout did nothing for that reason). The
  * page keeps the Authorization value in sessionStorage (this tab only, gone when the tab
- * closes) and sends it on every Connect call. Logging out deletes it here and in every other
- * tab of this origin, so after logout no part of the browser can make an authenticated call:
- * reloading or going back shows the login page.
+ * closes) and sends it on every Connect call. A new tab of the same browser asks the open tabs
+ * for it (BroadcastChannel, same origin only), so opening a job in a new tab needs no second
+ * login. Logging out deletes it here and in every other tab of this origin, so after logout no
+ * part of the browser can make an authenticated call: reloading or going back shows the
+ * login page.
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { createFluxClient, type FluxClient, type WhoAmIResponse } from "../../sdk/index.js";
 
 const STORAGE_KEY = "flux-restful.authorization";
 const CHANNEL_NAME = "flux-restful.session";
+/** How long a new tab waits for an open tab to share its login. */
+const ADOPT_WAIT_MS = 250;
+
+type ChannelMessage = { type: "logout" } | { type: "ask" } | { type: "share"; authorization: string };
 
 /** Why the session changed: a login, a logout (here or in another tab), or credentials the server refused. */
 export type SessionChange = "login" | "logout" | "expired";
@@ -32,6 +38,11 @@ export interface Session {
    * wrong password, ResourceExhausted while slowed down).
    */
   login(user: string, password: string): Promise<WhoAmIResponse>;
+  /**
+   * Asks the other open tabs for their login and uses it if the server accepts it. True when
+   * this tab is now logged in.
+   */
+  adopt(): Promise<boolean>;
   /** Forgets the credentials in this tab and in the other tabs of this origin. */
   logout(): void;
   /** Tells the session a call failed; Unauthenticated with our credentials ends the session. */
@@ -78,10 +89,14 @@ export function createSession(baseUrl: string = location.origin): Session {
     authorization = undefined;
     whoami = undefined;
     writeStored(undefined);
-    if (had || change === "logout") emit(change);
+    if (had) emit(change);
   };
-  channel?.addEventListener("message", (event: MessageEvent<unknown>) => {
-    if (event.data === "logout") forget("logout");
+  let shared: ((authorization: string) => void) | undefined;
+  channel?.addEventListener("message", (event: MessageEvent<ChannelMessage>) => {
+    const message = event.data;
+    if (message.type === "logout") forget("logout");
+    else if (message.type === "ask" && authorization !== undefined) channel.postMessage({ type: "share", authorization } satisfies ChannelMessage);
+    else if (message.type === "share") shared?.(message.authorization);
   });
 
   const refused = (e: unknown, sent: string | null) =>
@@ -124,9 +139,32 @@ export function createSession(baseUrl: string = location.origin): Session {
       emit("login");
       return answer;
     },
+    async adopt() {
+      if (!channel || authorization !== undefined) return false;
+      const offered = await new Promise<string | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), ADOPT_WAIT_MS);
+        shared = (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        };
+        channel.postMessage({ type: "ask" } satisfies ChannelMessage);
+      });
+      shared = undefined;
+      if (offered === undefined) return false;
+      try {
+        const answer = await client.whoAmI({ headers: { authorization: offered } });
+        if (!answer.authenticated) return false;
+        authorization = offered;
+        writeStored(offered);
+        whoami = answer;
+        return true;
+      } catch {
+        return false;
+      }
+    },
     logout() {
       forget("logout");
-      channel?.postMessage("logout");
+      channel?.postMessage({ type: "logout" } satisfies ChannelMessage);
     },
     noteError(e) {
       if (authorization !== undefined && ConnectError.from(e).code === Code.Unauthenticated) forget("expired");

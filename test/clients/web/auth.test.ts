@@ -71,12 +71,11 @@ describe("logout", () => {
     await a.page.goto(`${env.server.url}/jobs`);
     await login(a.page, "boss", BOSS_PW);
     await a.page.waitForURL(/\/jobs$/);
-    // A second tab of the same browser, logged in too.
+    // A second tab of the same browser takes the login over from the first: no second login.
     const b = watch(await a.context.newPage(), a.context);
     await b.page.goto(`${env.server.url}/`);
-    await login(b.page, "boss", BOSS_PW);
-    await b.page.waitForURL((u) => u.pathname === "/");
     await expect.poll(() => b.page.getByTestId("username").textContent()).toBe("boss");
+    expect(await storedCredential(b.page)).toBe(basic("boss", BOSS_PW));
 
     await a.page.getByRole("button", { name: "Log out" }).click();
     await a.page.waitForURL(/\/login/);
@@ -98,6 +97,11 @@ describe("logout", () => {
       return res.status;
     });
     expect(status).toBe(401);
+    // A tab opened after the logout finds nobody to take a login from.
+    const c = await a.context.newPage();
+    await c.goto(`${env.server.url}/jobs`);
+    await c.waitForURL(/\/login\?next=%2Fjobs$/);
+    expect(await c.getByTestId("jobs-table").count()).toBe(0);
     // Logging out changed nothing on the server and sent no request.
     expect(a.requests.filter((r) => r.method() !== "GET" && !/WhoAmI|ListJobs|ListNodes/.test(r.url()))).toEqual([]);
   });

@@ -103,6 +103,13 @@ export function renderJobs(ctx: PageContext): void {
       restart();
     }, 250);
   });
+  // Enter in the search box searches at once.
+  function searchNow(event: Event): void {
+    event.preventDefault();
+    clearTimeout(debounce);
+    query.search = searchInput.value.trim();
+    restart();
+  }
   filterSelect.addEventListener("change", () => {
     query.filter = filterSelect.value;
     restart();
@@ -113,7 +120,7 @@ export function renderJobs(ctx: PageContext): void {
   });
   const controls = h(
     "form",
-    { class: "controls", attrs: { role: "search", "aria-label": "Filter jobs" }, on: { submit: (e) => (e.preventDefault(), clearTimeout(debounce), (query.search = searchInput.value.trim()), restart()) } },
+    { class: "controls", attrs: { role: "search", "aria-label": "Filter jobs" }, on: { submit: searchNow } },
     h("div", { class: "field inline" }, h("label", { attrs: { for: "job-search" } }, "Search"), searchInput),
     h("div", { class: "field inline" }, h("label", { attrs: { for: "job-filter" } }, "Show"), filterSelect),
     h("div", { class: "field inline" }, h("label", { attrs: { for: "job-page-size" } }, "Per page"), sizeSelect),
