@@ -39,11 +39,16 @@ export function createOnePortServer(options: OnePortServerOptions): OnePortServe
     { maxHeaderSize: options.maxHeaderBytes, requestTimeout: 60_000, keepAliveTimeout: 5_000 },
     options.handler as http.RequestListener,
   );
+  // http.Server switches on its connection tracking (idle closing, header and request
+  // timeouts) when it starts listening; this one never listens itself, so say it did.
+  h1.emit("listening");
   const h2 = http2.createServer({ maxSessionMemory: 64 }, options.handler as (
     req: http2.Http2ServerRequest,
     res: http2.Http2ServerResponse,
   ) => void);
   const sockets = new Set<net.Socket>();
+  /** Connections that have not sent their first bytes: they carry no request, so close() drops them at once. */
+  const unsniffed = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {
     sessions.add(session);
@@ -52,7 +57,11 @@ export function createOnePortServer(options: OnePortServerOptions): OnePortServe
 
   const dispatch = (socket: net.Socket) => {
     sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
+    unsniffed.add(socket);
+    socket.on("close", () => {
+      sockets.delete(socket);
+      unsniffed.delete(socket);
+    });
     socket.on("error", () => socket.destroy());
     socket.setTimeout(sniffTimeoutMs, () => socket.destroy());
     let buffered: Buffer = Buffer.alloc(0);
@@ -62,6 +71,7 @@ export function createOnePortServer(options: OnePortServerOptions): OnePortServe
       const isH2 = buffered.subarray(0, n).equals(PREFACE.subarray(0, n));
       if (isH2 && buffered.length < PREFACE.length) return; // the preface may arrive in pieces
       socket.removeListener("data", onData);
+      unsniffed.delete(socket);
       socket.setTimeout(0);
       socket.pause();
       socket.unshift(buffered);
@@ -89,6 +99,8 @@ export function createOnePortServer(options: OnePortServerOptions): OnePortServe
     },
     async close(graceMs) {
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      for (const socket of unsniffed) socket.destroy();
+      h1.close(); // stops the tracking timer and closes idle keep-alive connections
       for (const session of sessions) session.close(); // GOAWAY: no new streams, running ones finish
       h1.closeIdleConnections();
       const deadline = Date.now() + graceMs;
