@@ -1,17 +1,24 @@
 /**
- * Output streaming with `flux job attach --read-only ID` in a pty (node-pty): attach
- * replays the job's output and follows it until the job finishes, then exits with
- * the job's exit code. The pty makes attach write each piece as the job shell
- * forwards it, exactly as a user at a terminal would see it.
+ * Output streaming with `flux job attach --read-only --label-io ID` in a pty (node-pty):
+ * attach replays the job's output and follows it until the job finishes, then exits
+ * with the job's exit code. Its stdout is the pty, so the job's stdout arrives as a
+ * terminal shows it; its stderr goes to a FIFO we read, so the job's stderr and
+ * attach's own reports stay apart from stdout (attach-lines.ts tells those two apart).
  *
  * Stopping (client gone, deadline, shutdown) sends SIGTERM, then SIGKILL after a
  * grace; never SIGINT (two within 2 s cancel the job) and nothing is ever written to
- * the pty. Every stream waits for its process to be reaped before it ends, so there
- * are no zombies and no pty left open.
+ * the pty. A stream ends only after its process is reaped and its pty and FIFO are
+ * closed, so nothing leaks however many streams come and go.
  */
+import { execFile } from "node:child_process";
+import { constants, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { spawn, type IPty } from "node-pty";
 import type { Logger } from "../../logger.js";
-import { classifyAttachLine, PtyLineSplitter } from "./attach-lines.js";
+import type { OutputStreamName } from "../backend.js";
+import { AttachChannel, type AttachLine } from "./attach-lines.js";
 import { FluxCommandError, fluxErrorToBackendError, isFluxCommandError } from "./flux-error.js";
 
 export interface FluxAttachOptions {
@@ -24,25 +31,36 @@ export interface FluxAttachOptions {
   killGraceMs?: number;
   /** A partial line (no newline yet) is passed on after this much quiet. Defaults to 100. */
   partialLineMs?: number;
+  /** Where the per-stream FIFO directories go. Defaults to os.tmpdir(). */
+  runtimeDir?: string;
 }
 
 /** One item of an attach stream; `exit` is always last unless the stream was stopped. */
 export type AttachItem =
-  | { kind: "output"; data: Uint8Array; timestamp: number }
+  | { kind: "output"; stream: OutputStreamName; rank: number; data: Uint8Array; timestamp: number }
   | { kind: "status"; text: string }
   | { kind: "exit"; exitCode: number };
 
 export interface FluxAttach {
   /** Runs attach for a job until it exits or the signal aborts. Throws JobNotFoundError and the like. */
   attach(id: bigint, signal: AbortSignal): AsyncIterable<AttachItem>;
-  /** Pids of the attach processes running now (for tests and shutdown checks). */
+  /** Pids of the attach processes running now. */
   activePids(): number[];
   /** Stops every stream and waits for their processes. */
   close(): Promise<void>;
 }
 
-// Lines attach prints when it cannot attach at all; held back until exit so they become an error, not status.
-const FAILURE_LINE = /^flux-job: (Failed to attach|flux_open|error parsing jobid)|execvp\(3\) failed/;
+// Lines that mean attach could not attach at all: held back until exit to become an error, not status.
+const FAILURE_LINE = /^flux-job: (Failed to attach|flux_open|error parsing jobid)|^(\/bin\/)?sh: .*(not found|No such file|Permission denied)/;
+const MISSING_COMMAND = /^(\/bin\/)?sh: /;
+// sh opens the FIFO as stderr, then becomes flux: the pid node-pty reports is attach's own.
+const WRAPPER = 'f=$1; shift; exec "$@" 2>"$f"';
+
+function makeFifo(file: string, env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile("mkfifo", ["-m", "600", file], { env }, (err) => (err ? reject(err) : resolve()));
+  });
+}
 
 export function createFluxAttach(options: FluxAttachOptions): FluxAttach {
   const flux = options.fluxCommand ?? "flux";
@@ -53,7 +71,7 @@ export function createFluxAttach(options: FluxAttachOptions): FluxAttach {
     FLUX_F58_FORCE_ASCII: "1",
     TERM: "dumb",
     // attach's interactive status line redraws itself every second with \r and ESC[K; job state
-    // is better followed with WatchJobEvents, so it is turned off.
+    // is better followed with WatchJobEvents, so it stays off.
     FLUX_ATTACH_NONINTERACTIVE: "1",
   };
   if (options.fluxUri !== undefined) env.FLUX_URI = options.fluxUri;
@@ -61,9 +79,25 @@ export function createFluxAttach(options: FluxAttachOptions): FluxAttach {
 
   async function* attach(id: bigint, signal: AbortSignal): AsyncGenerator<AttachItem> {
     if (signal.aborted) return;
-    const argv = [flux, "job", "attach", "--read-only", id.toString()];
-    const pty: IPty = spawn(argv[0]!, argv.slice(1), { name: "dumb", cols: 256, rows: 24, env, encoding: null });
+    const argv = [flux, "job", "attach", "--read-only", "--label-io", id.toString()];
+    const dir = mkdtempSync(path.join(options.runtimeDir ?? os.tmpdir(), "flux-attach-"));
+    const fifo = path.join(dir, "stderr");
+    let errFd: number | undefined;
+    let errSocket: net.Socket | undefined;
+    let pty: IPty;
+    try {
+      await makeFifo(fifo, env);
+      // Read-write, so the FIFO never reports end-of-file before attach has opened it.
+      errFd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+      errSocket = new net.Socket({ fd: errFd, readable: true, writable: false });
+      pty = spawn("/bin/sh", ["-c", WRAPPER, "sh", fifo, ...argv], { name: "dumb", cols: 256, rows: 24, env, encoding: null });
+    } catch (e) {
+      errSocket?.destroy();
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
     const pid = pty.pid;
+    const channels = { stdout: new AttachChannel("stdout", true), stderr: new AttachChannel("stderr", false) };
     const queue: AttachItem[] = [];
     const held: string[] = [];
     let wake: (() => void) | undefined;
@@ -71,46 +105,68 @@ export function createFluxAttach(options: FluxAttachOptions): FluxAttach {
     let killedBySignal = false;
     let partialTimer: NodeJS.Timeout | undefined;
     let killTimer: NodeJS.Timeout | undefined;
-    const splitter = new PtyLineSplitter();
     const notify = () => {
       wake?.();
       wake = undefined;
     };
-    const emitLine = (line: Buffer) => {
-      const text = line.toString("utf8").replace(/\n$/, "");
-      if (classifyAttachLine(text) === "status" || FAILURE_LINE.test(text)) {
-        if (FAILURE_LINE.test(text)) held.push(text);
-        else queue.push({ kind: "status", text });
-      } else {
-        queue.push({ kind: "output", data: line, timestamp: Date.now() / 1000 });
+    const take = (lines: AttachLine[]) => {
+      for (const line of lines) {
+        if (line.kind === "status") {
+          if (/^flux-job: (Failed to attach|flux_open|error parsing jobid)/.test(line.text)) held.push(line.text);
+          else queue.push(line);
+          continue;
+        }
+        // Only attach and the wrapper shell write unlabelled lines to stderr.
+        const text = line.stream === "stderr" && !line.labelled ? line.data.toString("utf8") : "";
+        if (FAILURE_LINE.test(text)) held.push(text.trimEnd());
+        else queue.push({ kind: "output", stream: line.stream, rank: line.rank, data: line.data, timestamp: Date.now() / 1000 });
       }
     };
-    const flushPartial = (final: boolean) => {
-      const rest = splitter.flush(final);
-      if (rest) queue.push({ kind: "output", data: rest, timestamp: Date.now() / 1000 });
+    const schedulePartial = () => {
+      clearTimeout(partialTimer);
+      if (channels.stdout.hasPartial || channels.stderr.hasPartial) {
+        partialTimer = setTimeout(() => {
+          take(channels.stdout.flush(false));
+          take(channels.stderr.flush(false));
+          notify();
+        }, partialMs);
+      }
     };
+    const onBytes = (stream: OutputStreamName) => (bytes: Buffer | string) => {
+      take(channels[stream].push(typeof bytes === "string" ? Buffer.from(bytes) : bytes));
+      schedulePartial();
+      notify();
+    };
+    errSocket.on("data", onBytes("stderr"));
+    errSocket.on("error", (e) => options.logger.warn("attach stderr fifo error", { error: e }));
+    pty.onData(onBytes("stdout"));
     const exited = new Promise<void>((resolve) => {
       pty.onExit(({ exitCode: code, signal: sig }) => {
         clearTimeout(partialTimer);
         clearTimeout(killTimer);
-        flushPartial(true);
+        // Whatever attach wrote before exiting is in the FIFO: read it out, then close.
+        errSocket!.pause();
+        const buf = Buffer.alloc(64 * 1024);
+        for (;;) {
+          let n = 0;
+          try {
+            n = readSync(errFd!, buf);
+          } catch {
+            break; // EAGAIN: empty
+          }
+          if (n <= 0) break;
+          take(channels.stderr.push(buf.subarray(0, n)));
+        }
+        errSocket!.destroy();
+        rmSync(dir, { recursive: true, force: true });
+        take(channels.stdout.flush(true));
+        take(channels.stderr.flush(true));
         exitCode = code;
         killedBySignal = (sig ?? 0) !== 0;
         active.delete(pid);
         resolve();
         notify();
       });
-    });
-    pty.onData((chunk: string | Buffer) => {
-      for (const line of splitter.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk)) emitLine(line);
-      clearTimeout(partialTimer);
-      if (splitter.hasPartial) {
-        partialTimer = setTimeout(() => {
-          flushPartial(false);
-          notify();
-        }, partialMs);
-      }
-      notify();
     });
     const stop = () => {
       if (exitCode !== undefined || killTimer !== undefined) return;
@@ -132,13 +188,13 @@ export function createFluxAttach(options: FluxAttachOptions): FluxAttach {
         if (exitCode !== undefined) break;
         await new Promise<void>((resolve) => (wake = resolve));
       }
-      if (killedBySignal) return; // stopped from outside (close()); the stream did not end by itself
+      if (killedBySignal) return; // stopped from outside (close()): the stream did not end by itself
       if (exitCode !== 0 && held.length > 0) {
-        const failure = new FluxCommandError(argv, exitCode, held.join("\n"), {
-          ...(held.some((l) => l.includes("execvp(3) failed")) ? { spawnErrorCode: "ENOENT" } : {}),
+        const failure = new FluxCommandError(argv, exitCode, held.join("\n") + "\n", {
+          ...(held.some((l) => MISSING_COMMAND.test(l)) ? { spawnErrorCode: "ENOENT" } : {}),
         });
         const mapped = fluxErrorToBackendError(failure, { operation: "attach", id });
-        if (!isFluxCommandError(mapped)) throw mapped;
+        throw isFluxCommandError(mapped) ? failure : mapped;
       }
       for (const text of held) yield { kind: "status", text };
       yield { kind: "exit", exitCode: exitCode ?? 1 };

@@ -210,8 +210,11 @@ export function createFluxBackend(options: FluxBackendOptions): JobBackend & { r
         if (item.kind === "status") yield { kind: "status", text: item.text };
         else if (item.kind === "exit") yield { kind: "end", exitCode: item.exitCode, truncated: false };
         else {
-          // A pty merges stdout and stderr: attach's chunks are labelled stdout, rank 0 (GetJobOutput keeps both).
-          if (index >= offset) yield { kind: "chunk", chunk: { offset: index, stream: "stdout", rank: 0, data: item.data, timestamp: item.timestamp } };
+          // Chunks are counted as attach delivers them, one per line: the same offsets as
+          // GetJobOutput's for line-by-line output.
+          if (index >= offset) {
+            yield { kind: "chunk", chunk: { offset: index, stream: item.stream, rank: item.rank, data: item.data, timestamp: item.timestamp } };
+          }
           index += 1;
         }
       }
