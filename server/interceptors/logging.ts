@@ -46,7 +46,8 @@ export function createLoggingInterceptor(logger: Logger): Interceptor {
       async function* logged_stream() {
         try {
           yield* source;
-          log();
+          // A follow ends quietly when the client leaves; the line should still say so.
+          log(req.signal.aborted ? new ConnectError("client went away", Code.Canceled) : undefined);
         } catch (e) {
           log(e);
           throw e;
