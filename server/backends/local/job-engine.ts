@@ -152,6 +152,7 @@ export function createJobEngine(options: JobEngineOptions) {
       data = data.subarray(0, room);
       record.outputTruncated = true;
       store.saveJob(record, extrasOf(job), job.searchKey);
+      job.tasks?.mute();
     }
     if (data.byteLength === 0) return;
     const chunk = { offset: job.chunkCount++, stream, rank, data, timestamp: now() };

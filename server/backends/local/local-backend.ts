@@ -57,7 +57,7 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
   let engine: JobEngine | undefined;
   let ids: FluidGenerator | undefined;
   let list: ReturnType<typeof createListQuery> | undefined;
-  let spawner: TaskSpawner | undefined;
+  let spawnerRef: TaskSpawner | undefined;
   let state: "new" | "open" | "closing" | "closed" = "new";
   let closing: Promise<void> | undefined;
 
@@ -110,6 +110,8 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
       const clock = createClock();
       recoverActiveJobs({ store, clock, logger });
       list = createListQuery(store.db);
+      const spawner = createTaskSpawner(logger);
+      spawnerRef = spawner;
       engine = createJobEngine({
         store,
         scheduler: createScheduler(node),
@@ -122,9 +124,10 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
         defaultCwd: opts.defaultCwd,
         baseEnvironment: opts.baseEnvironment,
         setprivPath: opts.setprivPath,
-        spawner: (spawner = createTaskSpawner(logger)),
+        spawner,
         logger,
       });
+      spawner.warm();
       state = "open";
       logger.info("local backend started", { dataDir: opts.dataDir, cores: node.cores, gpus: node.gpus });
     },
@@ -148,7 +151,7 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
         outputFeed.closeAll();
         eventFeed.closeAll();
         state = "closed";
-        await spawner!.close();
+        await spawnerRef!.close();
         store!.close();
       })();
       return closing;

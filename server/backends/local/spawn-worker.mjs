@@ -9,6 +9,8 @@ import { parentPort } from "node:worker_threads";
 
 /** @type {Map<number, import("node:child_process").ChildProcess>} */
 const children = new Map();
+/** Tasks whose output is no longer wanted (the job's output limit was reached). @type {Set<number>} */
+const muted = new Set();
 
 /** @param {number} pid */
 function startTicks(pid) {
@@ -49,18 +51,23 @@ function start(m) {
     post({ op: "spawned", pid, startTicks: startTicks(pid) });
   }
   child.on("error", (e) => post({ op: "error", code: /** @type {NodeJS.ErrnoException} */ (e).code ?? "", message: e.message }));
-  child.stdout?.on("data", (data) => post({ op: "data", stream: 0, data }));
-  child.stderr?.on("data", (data) => post({ op: "data", stream: 1, data }));
+  // Still read when muted: a task blocked on a full pipe would never end.
+  child.stdout?.on("data", (data) => muted.has(m.task) || post({ op: "data", stream: 0, data }));
+  child.stderr?.on("data", (data) => muted.has(m.task) || post({ op: "data", stream: 1, data }));
   // Whatever the task left running in its group would hold the output pipes open.
   child.on("exit", () => pid !== undefined && killGroup(pid, "SIGKILL"));
   child.on("close", (code, signal) => {
     children.delete(m.task);
+    muted.delete(m.task);
     post({ op: "closed", code: pid === undefined ? null : code, signal });
   });
 }
 
 parentPort?.on("message", (/** @type {any} */ m) => {
   if (m.op === "spawn") start(m);
+  else if (m.op === "mute") {
+    if (children.has(m.task)) muted.add(m.task);
+  }
   else if (m.op === "kill") {
     const child = children.get(m.task);
     if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) killGroup(child.pid, m.signal);

@@ -43,6 +43,8 @@ export interface TaskGroup {
   readonly processes: TaskProcess[];
   /** Signals every task's process group that is still running. */
   kill(signal: NodeJS.Signals): void;
+  /** Stops passing the tasks' output on (they keep running; their output is drained). */
+  mute(): void;
   /** Whether any task is still running. */
   readonly running: boolean;
 }
@@ -143,6 +145,9 @@ export function startTaskGroup(spawner: TaskSpawner, options: TaskGroupOptions):
     processes,
     kill(signal) {
       for (const key of live) spawner.kill(key, signal);
+    },
+    mute() {
+      for (const key of live) spawner.mute(key);
     },
     get running() {
       return remaining > 0;

@@ -5,7 +5,7 @@
  * (spawn-worker.mjs) takes that wait; output and exits come back as messages, in order.
  *
  * Protocol (all messages carry the task's key):
- *   to the thread:   spawn {file, args, cwd, env, uid?, gid?} · kill {signal}
+ *   to the thread:   spawn {file, args, cwd, env, uid?, gid?} · kill {signal} · mute (drop its output)
  *   from the thread: spawned {pid, startTicks} · error {code, message} · data {stream, data} ·
  *                    closed {code, signal} (last: the task exited and its output ended)
  */
@@ -31,10 +31,14 @@ export interface SpawnCallbacks {
 }
 
 export interface TaskSpawner {
+  /** Starts the thread now, so the first job does not wait for it to boot. */
+  warm(): void;
   /** Starts a task; returns its key for kill(). */
   spawn(request: SpawnRequest, callbacks: SpawnCallbacks): number;
   /** Signals the task's process group if it still runs. */
   kill(task: number, signal: NodeJS.Signals): void;
+  /** Drops the task's further output in the thread (it is still read, so the task never blocks). */
+  mute(task: number): void;
   /** Stops the thread (tasks still running keep running). */
   close(): Promise<void>;
 }
@@ -89,6 +93,9 @@ export function createTaskSpawner(logger: LocalBackendLogger): TaskSpawner {
   }
 
   return {
+    warm() {
+      if (tasks.size === 0) thread().unref();
+    },
     spawn(request, callbacks) {
       const task = nextTask++;
       tasks.set(task, callbacks);
@@ -99,6 +106,9 @@ export function createTaskSpawner(logger: LocalBackendLogger): TaskSpawner {
     },
     kill(task, signal) {
       if (tasks.has(task)) worker?.postMessage({ op: "kill", task, signal });
+    },
+    mute(task) {
+      if (tasks.has(task)) worker?.postMessage({ op: "mute", task });
     },
     async close() {
       const w = worker;

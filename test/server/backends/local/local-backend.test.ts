@@ -99,6 +99,15 @@ describe("local backend output", () => {
     expect(page.bytes().length).toBe(1000);
   });
 
+  it("drains output past the limit so a chatty job still runs to its end", async () => {
+    const { backend } = await start({ maxOutputBytesPerJob: 4096 });
+    const id = await backend.submit(jobRequest(["sh", "-c", "head -c 50000000 /dev/zero; echo finished"]), owner);
+    const out = await followToEnd(backend, id);
+    expect(out.bytes().length).toBe(4096);
+    expect(out.end).toEqual({ exitCode: 0, truncated: true });
+    expect((await waitInactive(backend, id)).job.result).toBe(JobResultBit.COMPLETED);
+  });
+
   it("reads back a 100,000-line job in order, live and in pages", async () => {
     const { backend } = await start();
     const id = await backend.submit(jobRequest(["seq", "1", "100000"]), owner);

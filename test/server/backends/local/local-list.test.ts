@@ -34,13 +34,11 @@ beforeAll(async () => {
     held.push(...(await Promise.all(batch)));
   }
   submitSeconds = (performance.now() - t0) / 1000;
-  const ran = [
-    await b.backend.submit(jobRequest(["true"], { name: "ran-ok" }), { name: "carol" }),
-    await b.backend.submit(jobRequest(["sh", "-c", "exit 2"], { name: "ran-bad" }), { name: "carol" }),
-    await b.backend.submit(jobRequest(["sleep", "0.2"], { name: "ran-slow" }), { name: "carol" }),
-  ];
   finished = [];
-  for (const id of ran) finished.push((await waitInactive(b.backend, id)).job);
+  for (const [command, name] of [[["true"], "ran-ok"], [["sh", "-c", "exit 2"], "ran-bad"], [["sleep", "0.5"], "ran-slow"]] as const) {
+    const id = await b.backend.submit(jobRequest([...command], { name }), { name: "carol" });
+    finished.push((await waitInactive(b.backend, id)).job);
+  }
 }, 60_000);
 
 afterAll(async () => {
