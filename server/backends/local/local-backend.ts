@@ -57,7 +57,7 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
   let engine: JobEngine | undefined;
   let ids: FluidGenerator | undefined;
   let list: ReturnType<typeof createListQuery> | undefined;
-  let spawnerRef: TaskSpawner | undefined;
+  let spawner: TaskSpawner | undefined;
   let state: "new" | "open" | "closing" | "closed" = "new";
   let closing: Promise<void> | undefined;
 
@@ -99,21 +99,24 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
 
     async start() {
       if (state !== "new") throw new Error(`the local backend cannot start twice (it is ${state})`);
-      store = createJobStore({
+      const db = createJobStore({
         dataDir: opts.dataDir,
         onCommitError: (error) => logger.error("job database commit failed", { error }),
       });
-      const storedEpoch = store.getMeta("fluid_epoch_ms");
-      const epochMs = opts.idEpochMs ?? (storedEpoch !== undefined ? Number(storedEpoch) : Date.now());
-      if (storedEpoch === undefined) store.setMeta("fluid_epoch_ms", String(epochMs));
-      ids = createFluidGenerator({ epochMs, lastId: store.maxId() });
-      const clock = createClock();
-      recoverActiveJobs({ store, clock, logger });
-      list = createListQuery(store.db);
-      const spawner = createTaskSpawner(logger);
-      spawnerRef = spawner;
+      try {
+        const storedEpoch = db.getMeta("fluid_epoch_ms");
+        const epochMs = opts.idEpochMs ?? (storedEpoch !== undefined ? Number(storedEpoch) : Date.now());
+        if (storedEpoch === undefined) db.setMeta("fluid_epoch_ms", String(epochMs));
+        ids = createFluidGenerator({ epochMs, lastId: db.maxId() });
+        recoverActiveJobs({ store: db, clock: createClock(), logger });
+        list = createListQuery(db.db);
+      } catch (e) {
+        db.close();
+        throw e;
+      }
+      spawner = createTaskSpawner(logger);
       engine = createJobEngine({
-        store,
+        store: db,
         scheduler: createScheduler(node),
         outputFeed,
         eventFeed,
@@ -128,8 +131,14 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
         logger,
       });
       spawner.warm();
+      store = db;
       state = "open";
-      logger.info("local backend started", { dataDir: opts.dataDir, cores: node.cores, gpus: node.gpus });
+      logger.info("local backend started", {
+        dataDir: opts.dataDir,
+        cores: node.cores,
+        gpus: node.gpus,
+        setpriv: opts.setprivPath ?? "none (multi-user jobs get no supplementary groups)",
+      });
     },
 
     close() {
@@ -151,7 +160,7 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
         outputFeed.closeAll();
         eventFeed.closeAll();
         state = "closed";
-        await spawnerRef!.close();
+        await spawner!.close();
         store!.close();
       })();
       return closing;

@@ -85,6 +85,31 @@ describe("local backend scheduling", () => {
   });
 });
 
+describe("local backend processes", () => {
+  it("signals the task's whole process group on cancel", async () => {
+    const { backend } = await start();
+    const id = await backend.submit(jobRequest(["sh", "-c", "sleep 30 & echo $!; wait"]), owner);
+    const iterator = backend.followOutput(id, 0, new AbortController().signal)[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    await iterator.return?.();
+    const child = Number(Buffer.from((first.value as { chunk: { data: Uint8Array } }).chunk.data).toString());
+    expect(isAlive(child)).toBe(true);
+    await backend.cancel(id, "");
+    expect((await waitInactive(backend, id)).job.result).toBe(JobResultBit.CANCELED);
+    await expect.poll(() => isAlive(child), { timeout: 2000 }).toBe(false);
+  });
+
+  it("ends a job when its task exits, killing what it left running in the background", async () => {
+    const { backend } = await start();
+    const t0 = Date.now();
+    const id = await backend.submit(jobRequest(["sh", "-c", "sleep 30 & echo $!"]), owner);
+    const out = await followToEnd(backend, id);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(out.end?.exitCode).toBe(0);
+    await expect.poll(() => isAlive(Number(out.text())), { timeout: 2000 }).toBe(false);
+  });
+});
+
 describe("local backend output", () => {
   it("keeps the first maxOutputBytesPerJob bytes exactly and marks the rest truncated", async () => {
     const { backend } = await start({ maxOutputBytesPerJob: 1000 });
