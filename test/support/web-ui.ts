@@ -107,3 +107,8 @@ export function outputText(page: Page, stream?: "stdout" | "stderr"): Promise<st
 export function jobIdOf(page: Page): string {
   return decodeURIComponent(new URL(page.url()).pathname.split("/")[2] ?? "");
 }
+
+/** expect.poll with room for a loaded machine: pages and jobs can take seconds when CI is busy. */
+export function poll<T>(fn: () => T | Promise<T>, options: { timeout?: number; interval?: number } = {}) {
+  return expect.poll(fn, { timeout: 15_000, interval: 50, ...options });
+}

@@ -7,7 +7,7 @@ import type { Page, Response } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createFluxClient } from "../../../clients/sdk/node.js";
 import { screenshot, watch } from "../../support/browser.js";
-import { startUiEnv, type UiEnv } from "../../support/web-ui.js";
+import { poll, startUiEnv, type UiEnv } from "../../support/web-ui.js";
 
 const BOSS_PW = "boss-password-for-web-tests";
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
@@ -47,7 +47,7 @@ describe("login", () => {
     await screenshot(page, "login");
 
     await login(page, "boss", "not-the-password");
-    await expect.poll(() => page.getByRole("alert").textContent()).toBe("Login refused: incorrect user name or password");
+    await poll(() => page.getByRole("alert").textContent()).toBe("Login refused: incorrect user name or password");
     expect(new URL(page.url()).pathname).toBe("/login");
     expect(await storedCredential(page)).toBeNull();
     const tried = requests.filter((r) => r.url().endsWith(".AuthService/WhoAmI")).at(-1)!;
@@ -56,7 +56,7 @@ describe("login", () => {
 
     await login(page, "boss", BOSS_PW);
     await page.waitForURL(/\/jobs$/);
-    await expect.poll(() => page.getByTestId("username").textContent()).toBe("boss");
+    await poll(() => page.getByTestId("username").textContent()).toBe("boss");
     await page.getByTestId("jobs-status").filter({ hasText: /Jobs|No jobs/ }).waitFor();
     const listed = requests.filter((r) => r.url().endsWith(".JobService/ListJobs")).at(-1)!;
     expect((await listed.allHeaders()).authorization).toBe(basic("boss", BOSS_PW));
@@ -74,7 +74,7 @@ describe("logout", () => {
     // A second tab of the same browser takes the login over from the first: no second login.
     const b = watch(await a.context.newPage(), a.context);
     await b.page.goto(`${env.server.url}/`);
-    await expect.poll(() => b.page.getByTestId("username").textContent()).toBe("boss");
+    await poll(() => b.page.getByTestId("username").textContent()).toBe("boss");
     expect(await storedCredential(b.page)).toBe(basic("boss", BOSS_PW));
 
     await a.page.getByRole("button", { name: "Log out" }).click();
@@ -117,31 +117,31 @@ describe("users", () => {
     await page.getByLabel("Password", { exact: true }).fill("carol-pw");
     await page.getByRole("button", { name: "Add user" }).click();
     const carol = page.locator('tr[data-user="carol"]');
-    await expect.poll(() => carol.locator('[data-column="active"]').textContent()).toBe("yes");
+    await poll(() => carol.locator('[data-column="active"]').textContent()).toBe("yes");
     expect(env.server.server.auth.users.get("carol")?.active).toBe(true);
 
     await page.getByLabel("Name", { exact: true }).fill("carol");
     await page.getByLabel("Password", { exact: true }).fill("other");
     await page.getByRole("button", { name: "Add user" }).click();
-    await expect.poll(() => page.locator("#new-user-error").textContent()).toMatch(/carol.*already exists|already exists.*carol/);
+    await poll(() => page.locator("#new-user-error").textContent()).toMatch(/carol.*already exists|already exists.*carol/);
 
     await page.getByRole("button", { name: "Deactivate carol" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Deactivate" }).click();
-    await expect.poll(() => carol.locator('[data-column="active"]').textContent()).toBe("no");
+    await poll(() => carol.locator('[data-column="active"]').textContent()).toBe("no");
     expect(env.server.server.auth.users.get("carol")?.active).toBe(false);
     await screenshot(page, "users");
 
     const other = await env.open();
     await other.page.goto(`${env.server.url}/login`);
     await login(other.page, "carol", "carol-pw");
-    await expect.poll(() => other.page.getByRole("alert").textContent()).toContain('user "carol" is inactive');
+    await poll(() => other.page.getByRole("alert").textContent()).toContain('user "carol" is inactive');
     expect(await storedCredential(other.page)).toBeNull();
 
     await page.getByRole("button", { name: "Activate carol" }).click();
-    await expect.poll(() => carol.locator('[data-column="active"]').textContent()).toBe("yes");
+    await poll(() => carol.locator('[data-column="active"]').textContent()).toBe("yes");
     await login(other.page, "carol", "carol-pw");
     await other.page.waitForURL((u) => u.pathname === "/");
-    await expect.poll(() => other.page.getByTestId("username").textContent()).toBe("carol");
+    await poll(() => other.page.getByTestId("username").textContent()).toBe("carol");
   });
 
   it("sends a logged-in user back to the login page once their password is changed elsewhere", async () => {
@@ -168,13 +168,13 @@ describe("users", () => {
     await page.goto(`${env.server.url}/jobs`);
     await login(page, "dave", "dave-pw");
     await page.waitForURL(/\/jobs$/);
-    await expect.poll(() => page.locator(`tr[data-job-id="${daveJob}"]`).count()).toBe(1);
+    await poll(() => page.locator(`tr[data-job-id="${daveJob}"]`).count()).toBe(1);
     expect(await page.locator(`tr[data-job-id="${bossJob}"]`).count()).toBe(0);
     expect(await page.getByRole("navigation").getByRole("link", { name: "Users" }).count()).toBe(0);
 
     await page.goto(`${env.server.url}/users`);
-    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/^Only superusers can manage users: /);
+    await poll(() => page.getByRole("alert").textContent()).toMatch(/^Only superusers can manage users: /);
     await page.goto(`${env.server.url}/job/${encodeURIComponent(bossJob)}`);
-    await expect.poll(() => page.getByRole("alert").textContent()).toContain("belongs to another user");
+    await poll(() => page.getByRole("alert").textContent()).toContain("belongs to another user");
   });
 });

@@ -6,7 +6,7 @@ import fs from "node:fs/promises";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { screenshot } from "../../support/browser.js";
-import { outputText, startUiEnv, type UiEnv } from "../../support/web-ui.js";
+import { outputText, poll, startUiEnv, type UiEnv } from "../../support/web-ui.js";
 
 let env: UiEnv;
 beforeAll(async () => {
@@ -32,8 +32,8 @@ describe("the job page", () => {
     const id = await env.client.submit({ command: ["sh", "-c", "echo out-1; sleep 0.2; echo err-1 >&2; sleep 0.2; echo out-2; exit 3"], name: "two-streams" });
     const { page } = await env.open();
     await page.goto(jobUrl(id));
-    await expect.poll(() => page.getByTestId("job-result").textContent(), { timeout: 10_000 }).toBe("FAILED");
-    await expect.poll(() => page.getByTestId("output-state").textContent()).toContain("exit code 3");
+    await poll(() => page.getByTestId("job-result").textContent()).toBe("FAILED");
+    await poll(() => page.getByTestId("output-state").textContent()).toContain("exit code 3");
     expect(await outputText(page, "stdout")).toBe("out-1\nout-2\n");
     expect(await outputText(page, "stderr")).toBe("err-1\n");
     expect(await outputText(page)).toBe("out-1\nerr-1\nout-2\n");
@@ -61,18 +61,18 @@ describe("the job page", () => {
     const id = await env.client.submit({ command: ["sh", "-c", "printf 'caf\\303'; sleep 0.3; printf '\\251 🥞\\n'"] });
     const { page } = await env.open();
     await page.goto(jobUrl(id));
-    await expect.poll(() => outputText(page), { timeout: 10_000 }).toBe("café 🥞\n");
+    await poll(() => outputText(page)).toBe("café 🥞\n");
   });
 
   it("follows new output at the bottom, stops when the reader scrolls up, and resumes on Jump to latest", async () => {
-    const id = await env.client.submit({ command: ["sh", "-c", "i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo line $i; sleep 0.02; done"], name: "chatty" });
+    const id = await env.client.submit({ command: ["sh", "-c", "i=0; while [ $i -lt 1500 ]; do i=$((i+1)); echo line $i; sleep 0.02; done"], name: "chatty" });
     const { page } = await env.open();
     await page.goto(jobUrl(id));
     const out = page.getByTestId("output");
     const lines = async () => (await outputText(page)).split("\n").length - 1;
     const scroll = () => out.evaluate((el) => ({ top: el.scrollTop, max: el.scrollHeight - el.clientHeight }));
 
-    await expect.poll(lines, { timeout: 10_000 }).toBeGreaterThan(60);
+    await poll(lines).toBeGreaterThan(60);
     let s = await scroll();
     expect(s.max).toBeGreaterThan(0);
     expect(s.max - s.top).toBeLessThanOrEqual(8);
@@ -80,10 +80,10 @@ describe("the job page", () => {
     // The reader scrolls up with the mouse wheel: the view stays where they put it.
     await out.hover();
     await page.mouse.wheel(0, -400);
-    await expect.poll(() => page.getByTestId("output-state").textContent()).toBe("Scrolled up: not following new output.");
+    await poll(() => page.getByTestId("output-state").textContent()).toBe("Scrolled up: not following new output.");
     const held = (await scroll()).top;
     const before = await lines();
-    await expect.poll(lines).toBeGreaterThan(before + 20);
+    await poll(lines).toBeGreaterThan(before + 20);
     s = await scroll();
     expect(s.top).toBe(held);
     expect(s.max - s.top).toBeGreaterThan(100);
@@ -94,7 +94,7 @@ describe("the job page", () => {
     await jump.click();
     expect(await jump.isVisible()).toBe(false);
     const after = await lines();
-    await expect.poll(lines).toBeGreaterThan(after + 20);
+    await poll(lines).toBeGreaterThan(after + 20);
     s = await scroll();
     expect(s.max - s.top).toBeLessThanOrEqual(8);
     expect(await page.getByTestId("output-state").textContent()).toBe("Following new output.");
@@ -114,7 +114,7 @@ describe("the job page", () => {
     await page.keyboard.type("by-keyboard");
     await page.keyboard.press("Enter");
     await page.waitForURL(/\/job\/[^/]+$/);
-    await expect.poll(() => page.getByTestId("job-state").textContent()).toBe("RUN");
+    await poll(() => page.getByTestId("job-state").textContent()).toBe("RUN");
     expect(await page.getByTestId("job-name").textContent()).toBe("by-keyboard");
 
     const cancelButton = page.getByRole("button", { name: "Cancel job…" });
@@ -131,15 +131,15 @@ describe("the job page", () => {
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel the job");
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.getByTestId("job-result").textContent(), { timeout: 10_000 }).toBe("CANCELED");
+    await poll(() => page.getByTestId("job-result").textContent()).toBe("CANCELED");
   });
 
   it("says so for a job that does not exist, and for a malformed id", async () => {
     const { page } = await env.open();
     await page.goto(`${env.server.url}/job/%C6%92zzzzzzzz`);
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Job not found");
+    await poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Job not found");
     expect(await page.getByRole("alert").textContent()).toContain("not found");
     await page.goto(`${env.server.url}/job/not-a-job-id`);
-    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/^Cannot show this job: id: /);
+    await poll(() => page.getByRole("alert").textContent()).toMatch(/^Cannot show this job: id: /);
   });
 });

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { screenshot } from "../../support/browser.js";
-import { startUiEnv, type UiEnv } from "../../support/web-ui.js";
+import { poll, startUiEnv, type UiEnv } from "../../support/web-ui.js";
 
 const JOBS = 30;
 let env: UiEnv;
@@ -35,7 +35,7 @@ describe("the jobs table", () => {
   it("pages through the jobs with page tokens, one page per request", async () => {
     const { page, requests } = await env.open();
     await page.goto(`${env.server.url}/jobs?q=batch-&size=25`);
-    await expect.poll(() => page.getByTestId("jobs-status").textContent()).toBe(`Jobs 1–25 of ${JOBS}.`);
+    await poll(() => page.getByTestId("jobs-status").textContent()).toBe(`Jobs 1–25 of ${JOBS}.`);
     expect(await page.locator("tbody tr").count()).toBe(25);
     expect(lastListJobs(requests)).toMatchObject({ pageSize: 25, search: "batch-", orderBy: "t_submit desc" });
     // Newest first, as the server orders them.
@@ -43,32 +43,32 @@ describe("the jobs table", () => {
     await screenshot(page, "jobs-page-1");
 
     await page.getByRole("button", { name: "Next page →" }).click();
-    await expect.poll(() => page.getByTestId("jobs-status").textContent()).toBe(`Jobs 26–${JOBS} of ${JOBS}.`);
+    await poll(() => page.getByTestId("jobs-status").textContent()).toBe(`Jobs 26–${JOBS} of ${JOBS}.`);
     expect(await page.locator("tbody tr").count()).toBe(JOBS - 25);
     expect(lastListJobs(requests).pageToken).not.toBe("");
     expect(await page.getByRole("button", { name: "Next page →" }).isDisabled()).toBe(true);
     expect(await page.locator("tbody tr").last().getAttribute("data-job-id")).toBe(ids[0]);
 
     await page.getByRole("button", { name: "← Newer page" }).click();
-    await expect.poll(() => page.getByTestId("jobs-status").textContent()).toBe(`Jobs 1–25 of ${JOBS}.`);
+    await poll(() => page.getByTestId("jobs-status").textContent()).toBe(`Jobs 1–25 of ${JOBS}.`);
     expect(await page.getByRole("button", { name: "← Newer page" }).isDisabled()).toBe(true);
   });
 
   it("sorts on the server by the column clicked, ascending then descending", async () => {
     const { page, requests } = await env.open();
     await page.goto(`${env.server.url}/jobs?q=batch-&size=25`);
-    await expect.poll(() => page.locator("tbody tr").count()).toBe(25);
+    await poll(() => page.locator("tbody tr").count()).toBe(25);
     const nameHeader = page.locator('th[data-column="name"]');
     await nameHeader.getByRole("button").click();
-    await expect.poll(() => names(page).then((n) => n[0])).toBe("batch-00");
+    await poll(() => names(page).then((n) => n[0])).toBe("batch-00");
     expect(await nameHeader.getAttribute("aria-sort")).toBe("ascending");
     expect(lastListJobs(requests).orderBy).toBe("name asc");
     const sorted = Array.from({ length: 25 }, (_, i) => `batch-${String(i).padStart(2, "0")}`);
     expect(await names(page)).toEqual(sorted);
-    await expect.poll(() => page.url()).toContain("order=name");
+    await poll(() => page.url()).toContain("order=name");
 
     await nameHeader.getByRole("button").click();
-    await expect.poll(() => names(page).then((n) => n[0])).toBe(`batch-${JOBS - 1}`);
+    await poll(() => names(page).then((n) => n[0])).toBe(`batch-${JOBS - 1}`);
     expect(await nameHeader.getAttribute("aria-sort")).toBe("descending");
     expect(lastListJobs(requests).orderBy).toBe("name desc");
     await screenshot(page, "jobs-sorted-by-name");
@@ -79,12 +79,12 @@ describe("the jobs table", () => {
     for await (const _ of env.client.watchEvents(failed));
     const { page, requests } = await env.open();
     await page.goto(`${env.server.url}/jobs?q=batch-`);
-    await expect.poll(() => page.locator("tbody tr").count()).toBe(JOBS + 1);
+    await poll(() => page.locator("tbody tr").count()).toBe(JOBS + 1);
     await page.getByLabel("Show").selectOption("failed");
-    await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
+    await poll(() => page.locator("tbody tr").count()).toBe(1);
     expect(await page.locator("tbody tr").getAttribute("data-job-id")).toBe(failed);
     expect(lastListJobs(requests)).toMatchObject({ stateMask: 64, resultMask: 2 });
     await page.getByLabel("Search").fill("no-such-job-anywhere");
-    await expect.poll(() => page.getByTestId("jobs-status").textContent()).toBe("No jobs match.");
+    await poll(() => page.getByTestId("jobs-status").textContent()).toBe("No jobs match.");
   });
 });

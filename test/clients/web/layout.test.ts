@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { screenshot } from "../../support/browser.js";
-import { startUiEnv, type UiEnv } from "../../support/web-ui.js";
+import { poll, startUiEnv, type UiEnv } from "../../support/web-ui.js";
 
 let env: UiEnv;
 let jobId: string;
@@ -48,17 +48,17 @@ describe("the home page", () => {
     const { page } = await env.open();
     await page.goto(env.server.url);
     const info = page.getByTestId("server-info");
-    await expect.poll(() => info.textContent()).toContain("single-user");
+    await poll(() => info.textContent()).toContain("single-user");
     expect(await info.textContent()).toContain("local");
     expect(await page.locator("p.lead").textContent()).toContain("Flux job scheduler");
     const nodes = await env.client.nodes();
     const cores = nodes.reduce((t, n) => t + n.cores, 0);
     const used = nodes.reduce((t, n) => t + n.coresAllocated, 0);
     const gpus = nodes.reduce((t, n) => t + n.gpus, 0);
-    await expect.poll(() => page.getByTestId("nodes-summary").textContent()).toContain(`${cores - used} of ${cores} cores free, ${used} used`);
+    await poll(() => page.getByTestId("nodes-summary").textContent()).toContain(`${cores - used} of ${cores} cores free, ${used} used`);
     expect(await page.getByTestId("nodes-summary").textContent()).toContain(`of ${gpus} GPUs free`);
     expect(await page.locator("[data-testid=nodes] tbody tr").count()).toBe(nodes.length);
-    await expect.poll(() => page.getByTestId("active-jobs").textContent()).toMatch(/^\d+ active jobs? /);
+    await poll(() => page.getByTestId("active-jobs").textContent()).toMatch(/^\d+ active jobs? /);
   });
 });
 
