@@ -101,9 +101,11 @@ export function startTaskGroup(spawner: TaskSpawner, options: TaskGroupOptions):
   };
 
   const { file, args, ids } = spawnArgs(options);
+  const environments = Array.from({ length: options.numTasks }, (_, rank) => options.environment(rank));
+  // Every task has the same command, cwd and PATH: look once.
+  const failure = lookupFailure(options.command[0]!, options.cwd, environments[0]?.PATH);
   for (let rank = 0; rank < options.numTasks; rank++) {
-    const env = options.environment(rank);
-    const failure = lookupFailure(options.command[0]!, options.cwd, env.PATH);
+    const env = environments[rank]!;
     if (failure !== undefined) {
       // Reported on the next turn, like a real exit, so callers see the start first.
       setImmediate(() => {
