@@ -42,10 +42,18 @@ export class AttachChannel {
     private readonly fromPty: boolean,
   ) {}
 
-  /** Adds bytes; returns the lines they complete. */
+  /**
+   * Adds the bytes of one read; returns the lines they complete. attach starts every piece
+   * of output with its label, so a read that starts with one ends a partial line left by
+   * the previous read (a task that printed without a newline, then another piece came).
+   */
   push(bytes: Uint8Array): AttachLine[] {
-    this.pending = this.pending.length === 0 ? Buffer.from(bytes) : Buffer.concat([this.pending, bytes]);
     const lines: AttachLine[] = [];
+    if (this.pending.length > 0 && !/^\d*:?$/.test(this.pending.toString("latin1")) && LABEL.test(Buffer.from(bytes.subarray(0, 16)).toString("latin1"))) {
+      lines.push(this.parse(this.pending));
+      this.pending = Buffer.alloc(0);
+    }
+    this.pending = this.pending.length === 0 ? Buffer.from(bytes) : Buffer.concat([this.pending, bytes]);
     let start = 0;
     for (let i = this.pending.indexOf(LF); i !== -1; i = this.pending.indexOf(LF, start)) {
       const end = this.fromPty && i > start && this.pending[i - 1] === CR ? i - 1 : i;

@@ -19,6 +19,7 @@ import { spawn, type IPty } from "node-pty";
 import type { Logger } from "../../logger.js";
 import type { OutputStreamName } from "../backend.js";
 import { AttachChannel, type AttachLine } from "./attach-lines.js";
+import { formatJobId } from "../jobid.js";
 import { FluxCommandError, fluxErrorToBackendError, isFluxCommandError } from "./flux-error.js";
 
 export interface FluxAttachOptions {
@@ -79,7 +80,8 @@ export function createFluxAttach(options: FluxAttachOptions): FluxAttach {
 
   async function* attach(id: bigint, signal: AbortSignal): AsyncGenerator<AttachItem> {
     if (signal.aborted) return;
-    const argv = [flux, "job", "attach", "--read-only", "--label-io", id.toString()];
+    // The id as attach's status lines should show it ("job.exception f2NEYGhgamm type=cancel ...").
+    const argv = [flux, "job", "attach", "--read-only", "--label-io", formatJobId(id, "f58plain")];
     const dir = mkdtempSync(path.join(options.runtimeDir ?? os.tmpdir(), "flux-attach-"));
     const fifo = path.join(dir, "stderr");
     let errFd: number | undefined;
@@ -102,7 +104,7 @@ export function createFluxAttach(options: FluxAttachOptions): FluxAttach {
     const held: string[] = [];
     let wake: (() => void) | undefined;
     let exitCode: number | undefined;
-    let killedBySignal = false;
+    let stopping = false;
     let partialTimer: NodeJS.Timeout | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const notify = () => {
@@ -141,7 +143,7 @@ export function createFluxAttach(options: FluxAttachOptions): FluxAttach {
     errSocket.on("error", (e) => options.logger.warn("attach stderr fifo error", { error: e }));
     pty.onData(onBytes("stdout"));
     const exited = new Promise<void>((resolve) => {
-      pty.onExit(({ exitCode: code, signal: sig }) => {
+      pty.onExit(({ exitCode: code }) => {
         clearTimeout(partialTimer);
         clearTimeout(killTimer);
         // Whatever attach wrote before exiting is in the FIFO: read it out, then close.
@@ -162,14 +164,14 @@ export function createFluxAttach(options: FluxAttachOptions): FluxAttach {
         take(channels.stdout.flush(true));
         take(channels.stderr.flush(true));
         exitCode = code;
-        killedBySignal = (sig ?? 0) !== 0;
         active.delete(pid);
         resolve();
         notify();
       });
     });
     const stop = () => {
-      if (exitCode !== undefined || killTimer !== undefined) return;
+      if (exitCode !== undefined || stopping) return;
+      stopping = true;
       options.logger.debug("stopping flux job attach", { pid, id: id.toString() });
       pty.kill("SIGTERM");
       killTimer = setTimeout(() => {
@@ -188,7 +190,7 @@ export function createFluxAttach(options: FluxAttachOptions): FluxAttach {
         if (exitCode !== undefined) break;
         await new Promise<void>((resolve) => (wake = resolve));
       }
-      if (killedBySignal) return; // stopped from outside (close()): the stream did not end by itself
+      if (stopping) return; // stopped from outside (close()): the stream did not end by itself
       if (exitCode !== 0 && held.length > 0) {
         const failure = new FluxCommandError(argv, exitCode, held.join("\n") + "\n", {
           ...(held.some((l) => MISSING_COMMAND.test(l)) ? { spawnErrorCode: "ENOENT" } : {}),

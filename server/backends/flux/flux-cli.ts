@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Logger } from "../../logger.js";
-import { parseJobId } from "../jobid.js";
+import { formatJobId, parseJobId } from "../jobid.js";
 import { isJsonObject, parseExactJson, type ExactJson } from "./exact-json.js";
 import type { FluxCalls, JobListRecord, RawEvent, ResourceSnapshot, SubmitOptions } from "./flux-calls.js";
 import { FluxCommandError, fluxErrorToBackendError, type FluxErrorContext } from "./flux-error.js";
@@ -98,7 +98,9 @@ export function createFluxCliCalls(options: FluxCliOptions): FluxCalls {
     }
   }
 
-  const dec = (id: bigint) => id.toString();
+  // F58 as `flux` itself prints ids under FLUX_F58_FORCE_ASCII: readable in logs, and echoed
+  // back as is in Flux's messages ("raise f2NEYGhgamm: job is inactive").
+  const fid = (id: bigint) => formatJobId(id, "f58plain");
 
   async function rOf(states: string): Promise<ExactJson> {
     const args = states === "all" ? ["resource", "R"] : ["resource", "R", "-s", states];
@@ -121,9 +123,9 @@ export function createFluxCliCalls(options: FluxCliOptions): FluxCalls {
     },
 
     async get(id) {
-      const records = parseJobListLines(await run(["job", "list-ids", dec(id)], { ctx: { operation: "get", id } }));
+      const records = parseJobListLines(await run(["job", "list-ids", fid(id)], { ctx: { operation: "get", id } }));
       const record = records.find((r) => r.id === id);
-      if (!record) throw new Error(`flux job list-ids ${dec(id)} printed no record for it`);
+      if (!record) throw new Error(`flux job list-ids ${fid(id)} printed no record for it`);
       return record;
     },
 
@@ -132,18 +134,18 @@ export function createFluxCliCalls(options: FluxCliOptions): FluxCalls {
     },
 
     async jobspec(id) {
-      return parseExactJson(await run(["job", "info", dec(id), "jobspec"], { ctx: { operation: "jobspec", id } }));
+      return parseExactJson(await run(["job", "info", fid(id), "jobspec"], { ctx: { operation: "jobspec", id } }));
     },
 
     async cancel(id, note) {
       const args = ["job", "raise", "--type=cancel"];
       if (note !== "") args.push(`--message=${note}`);
-      args.push(dec(id));
+      args.push(fid(id));
       await run(args, { ctx: { operation: "cancel", id } });
     },
 
     async eventlog(id, path) {
-      const args = path === "output" ? ["job", "eventlog", "-f", "json", "-p", "output", dec(id)] : ["job", "eventlog", "-f", "json", dec(id)];
+      const args = path === "output" ? ["job", "eventlog", "-f", "json", "-p", "output", fid(id)] : ["job", "eventlog", "-f", "json", fid(id)];
       try {
         return parseEventlogLines(await run(args, { ctx: { operation: path === "output" ? "output" : "eventlog", id } }));
       } catch (e) {
@@ -157,7 +159,7 @@ export function createFluxCliCalls(options: FluxCliOptions): FluxCalls {
     },
 
     watchEvents(id, signal) {
-      const argv = argvFor(["job", "eventlog", "-F", "-f", "json", dec(id)]);
+      const argv = argvFor(["job", "eventlog", "-F", "-f", "json", fid(id)]);
       return followLines(argv, env, signal, parseEventLine, (e) => fluxErrorToBackendError(e, { operation: "watch", id }));
     },
 

@@ -55,8 +55,12 @@ export interface BrokerClientOptions {
   reconnectMaxMs?: number;
   /** Most unary RPCs in flight at once; the rest wait their turn. Defaults to 1024. */
   maxInFlight?: number;
-  /** Responses buffered for a slow stream consumer before the socket stops being read. Defaults to 256. */
-  streamHighWater?: number;
+  /**
+   * Responses one stream may hold for a consumer that does not read them; past this the
+   * stream is cancelled and fails. The socket is never paused for one stream: that would
+   * stall every other call on the connection. Defaults to 10000.
+   */
+  streamMaxBuffered?: number;
   /** Largest message accepted. Defaults to 256 MiB. */
   maxFrameBytes?: number;
   onConnect?: ConnectHook;
@@ -86,7 +90,7 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const initialBackoffMs = options.reconnectInitialMs ?? 100;
   const maxBackoffMs = options.reconnectMaxMs ?? 2000;
-  const highWater = options.streamHighWater ?? 256;
+  const maxBuffered = options.streamMaxBuffered ?? 10_000;
   const slots = createSemaphore(options.maxInFlight ?? 1024);
 
   let current: FluxConnection | undefined;
@@ -208,7 +212,6 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
     const queue: FluxMessage[] = [];
     let lost: Error | undefined;
     let finalReceived = false;
-    let paused = false;
     let stopped = false;
     let wake: (() => void) | undefined;
     const notify = () => {
@@ -219,11 +222,13 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
     const tag = conn.send(topic, encodeJsonPayload(payload), { nodeid: opts.nodeid, streaming: true, userid: opts.userid, rolemask: opts.rolemask }, {
       onResponse(msg) {
         if (isFinal(msg)) finalReceived = true;
-        queue.push(msg);
-        if (!paused && queue.length >= highWater) {
-          paused = true;
-          conn.pauseReading();
+        if (lost !== undefined) return;
+        if (queue.length >= maxBuffered) {
+          lost = new Error(`the consumer of "${topic}" fell ${maxBuffered} responses behind; the stream was stopped`);
+          stop();
+          return;
         }
+        queue.push(msg);
         notify();
       },
       onClose(error) {
@@ -231,7 +236,7 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
         notify();
       },
     });
-    const stop = () => {
+    function stop() {
       if (stopped) return;
       stopped = true;
       if (!finalReceived && lost === undefined) {
@@ -240,16 +245,15 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
         conn.abandon(tag);
       }
       notify();
-    };
+    }
     signal?.addEventListener("abort", stop, { once: true });
     try {
       for (;;) {
-        if (stopped) return;
-        const msg = queue.shift();
-        if (paused && queue.length <= highWater / 2) {
-          paused = false;
-          conn.resumeReading();
+        if (stopped) {
+          if (lost !== undefined && !signal?.aborted) throw lost;
+          return;
         }
+        const msg = queue.shift();
         if (msg === undefined) {
           if (lost) throw lost;
           await new Promise<void>((resolve) => (wake = resolve));
@@ -265,7 +269,6 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
     } finally {
       signal?.removeEventListener("abort", stop);
       stop();
-      if (paused) conn.resumeReading();
     }
   }
 

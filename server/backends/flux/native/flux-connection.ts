@@ -37,9 +37,6 @@ export interface FluxConnection {
   abandon(matchtag: number): void;
   /** Resolves when the socket's write buffer is below its high-water mark. */
   whenWritable(): Promise<void>;
-  /** Stops reading from the socket until as many resumeReading calls (backpressure for slow consumers). */
-  pauseReading(): void;
-  resumeReading(): void;
   /** Requests still waiting for a final response (abandoned ones included). */
   readonly inFlight: number;
   readonly isClosed: boolean;
@@ -73,7 +70,6 @@ export function createFluxConnection(options: FluxConnectionOptions): FluxConnec
   const closeListeners: Array<(error: Error) => void> = [];
   let nextTag = 1;
   let closed = false;
-  let pauses = 0;
   let drainWaiters: Array<() => void> = [];
 
   const allocateTag = (): number => {
@@ -172,15 +168,6 @@ export function createFluxConnection(options: FluxConnectionOptions): FluxConnec
     whenWritable() {
       if (closed || !socket.writableNeedDrain) return Promise.resolve();
       return new Promise((resolve) => drainWaiters.push(resolve));
-    },
-    pauseReading() {
-      pauses += 1;
-      if (pauses === 1) socket.pause();
-    },
-    resumeReading() {
-      if (pauses === 0) return;
-      pauses -= 1;
-      if (pauses === 0 && !closed) socket.resume();
     },
     get inFlight() {
       return pending.size;
