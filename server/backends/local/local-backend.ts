@@ -51,6 +51,7 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
   const opts = resolveOptions(options);
   const { logger } = opts;
   const node = { cores: opts.cores, gpus: opts.gpus };
+  const serverUid = process.getuid?.() ?? 0;
   const outputFeed = createLiveFeed<OutputItem>();
   const eventFeed = createLiveFeed<JobEvent>();
   let store: JobStore | undefined;
@@ -175,7 +176,7 @@ export function createLocalBackend(options: LocalBackendOptions): LocalBackend {
       const { store, engine } = open();
       checkCapacity(request, node);
       const id = ids!.next();
-      const userid = owner.uid ?? process.getuid?.() ?? 0;
+      const userid = owner.uid ?? serverUid;
       const job = engine.create(id, request, owner, userid);
       try {
         await store.committed();
