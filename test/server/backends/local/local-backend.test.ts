@@ -186,7 +186,7 @@ describe("local backend environment", () => {
 
 describe("local backend shutdown", () => {
   it("kills running tasks on close, ends followers, refuses work after, and closes twice", async () => {
-    const b = await startTestBackend({ killGraceMs: 300 });
+    const b = await start({ killGraceMs: 300 });
     const { backend } = b;
     // The task ignores SIGTERM, so only the SIGKILL after the grace ends it.
     const id = await backend.submit(jobRequest(["sh", "-c", "trap '' TERM; echo $$; while :; do sleep 0.05; done"]), owner);
@@ -207,6 +207,5 @@ describe("local backend shutdown", () => {
     expect(b.followerCount()).toBe(0);
     expect(await backend.ready()).toMatchObject({ ready: false });
     expect(isBackendUnavailableError(await thrown(() => backend.submit(jobRequest(["true"]), owner)))).toBe(true);
-    await b.cleanup();
   });
 });
