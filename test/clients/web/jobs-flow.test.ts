@@ -148,9 +148,62 @@ describe("the submit form, the job page and the jobs table", () => {
     await page.getByRole("button", { name: "Submit", exact: true }).click();
     await poll(() => page.locator('[data-field="workdir"] .field-error').textContent()).toBe('workdir: must be an absolute path (got "relative/dir")');
     expect(await error.isHidden()).toBe(true);
+    // A launcher the server does not allow, and an environment variable name it refuses.
+    await page.getByLabel("Working directory").fill("");
+    await page.getByLabel(/workflow launcher/).check();
+    await page.getByRole("button", { name: "Submit", exact: true }).click();
+    await poll(() => page.locator('[data-field="is_launcher"] .field-error').textContent()).toMatch(/^is_launcher: "hostname" is not an allowed launcher/);
+    await page.getByLabel(/workflow launcher/).uncheck();
+    await page.getByLabel("Environment variables").fill("GOOD=1\n1BAD=2");
+    await page.getByRole("button", { name: "Submit", exact: true }).click();
+    await poll(() => page.locator('[data-field="environment"] .field-error').textContent()).toBe('environment: invalid name "1BAD"');
     expect(new URL(page.url()).pathname).toBe("/jobs/submit");
     const listed = await env.client.jobs.listJobs({ name: "invalid-form" });
     expect(listed.totalSize).toBe(0);
+  });
+
+  it("sends every field of the form in the SubmitJob request", async () => {
+    const { page } = await env.open();
+    await page.goto(`${env.server.url}/jobs/submit`);
+    await page.getByLabel("Command", { exact: true }).fill(`printf '%s\n' "$GREETING" "two words"`);
+    await page.getByLabel(/Run the command with sh -c/).check();
+    await page.getByLabel("Job name").fill("all-fields");
+    await page.getByLabel("Tasks").fill("2");
+    await page.getByLabel("Cores per task").fill("1");
+    await page.getByLabel("GPUs per task").fill("0");
+    await page.getByLabel("Nodes", { exact: true }).fill("1");
+    await page.getByLabel(/^Exclusive/).check();
+    await page.getByLabel("Working directory").fill("/tmp");
+    await page.getByLabel("Time limit", { exact: true }).fill("1.5");
+    await page.getByLabel("Time limit unit").selectOption("m");
+    await page.getByLabel("Urgency").fill("20");
+    await page.getByLabel("Queue").fill("batch");
+    await page.getByLabel("Environment variables").fill("GREETING=hello=world\n# a comment\nEMPTY=");
+    await page.getByLabel("Shell options").fill("cpu-affinity=off\nverbose");
+    const sent = page.waitForRequest((r) => r.url().endsWith("/SubmitJob"));
+    await page.getByRole("button", { name: "Submit", exact: true }).click();
+    expect((await sent).postDataJSON()).toEqual({
+      command: ["sh", "-c", `printf '%s\n' "$GREETING" "two words"`],
+      name: "all-fields",
+      numTasks: 2,
+      coresPerTask: 1,
+      gpusPerTask: 0,
+      numNodes: 1,
+      exclusive: true,
+      workdir: "/tmp",
+      timeLimitSeconds: 90,
+      urgency: 20,
+      queue: "batch",
+      environment: { GREETING: "hello=world", EMPTY: "" },
+      shellOptions: { "cpu-affinity": "off", verbose: "1" },
+    });
+    await page.waitForURL(/\/job\/[^/]+$/);
+    await poll(() => outputText(page)).toBe("hello=world\ntwo words\nhello=world\ntwo words\n");
+    expect(await page.locator('[data-attribute="duration"]').textContent()).toBe("1m 30s (90 s)");
+    expect(await page.locator('[data-attribute="urgency"]').textContent()).toBe("20");
+    expect(await page.locator('[data-attribute="cwd"]').textContent()).toBe("/tmp");
+    expect(await page.locator('[data-attribute="queue"]').textContent()).toBe("batch");
+    expect(await page.locator('[data-attribute="ntasks"]').textContent()).toBe("2");
   });
 
   it("refuses state changes that a page of another origin makes the browser send", async () => {

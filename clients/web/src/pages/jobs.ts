@@ -74,7 +74,7 @@ export function renderJobs(ctx: PageContext): void {
   const problem = h("div");
   const headerCells = COLUMNS.map((column) => {
     const button = h("button", { class: "sort", attrs: { type: "button" } }, column.label);
-    const th = h("th", { attrs: { scope: "col", "data-column": column.key } }, button);
+    const th = h("th", { class: column.numeric ? "num" : undefined, attrs: { scope: "col", "data-column": column.key } }, button);
     button.addEventListener("click", () => {
       if (query.orderBy === column.orderBy) query.descending = !query.descending;
       else {
