@@ -210,7 +210,8 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
     if (signal?.aborted) return;
     const conn = await getConnection();
     const queue: FluxMessage[] = [];
-    let lost: Error | undefined;
+    let failure: Error | undefined; // thrown once the queue is drained
+    let connectionLost = false;
     let finalReceived = false;
     let stopped = false;
     let wake: (() => void) | undefined;
@@ -219,12 +220,24 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
       wake = undefined;
       w?.();
     };
+    /** Stops following: cancels the broker side unless it already ended. */
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      if (!finalReceived && !connectionLost) {
+        // The service ends the stream with ENODATA; that final answer frees the tag (to no one).
+        if (opts.cancelTopic !== undefined && !conn.isClosed) conn.send(opts.cancelTopic, encodeJsonPayload({ matchtag: tag }), { noResponse: true });
+        conn.abandon(tag);
+      }
+      notify();
+    };
     const tag = conn.send(topic, encodeJsonPayload(payload), { nodeid: opts.nodeid, streaming: true, userid: opts.userid, rolemask: opts.rolemask }, {
       onResponse(msg) {
         if (isFinal(msg)) finalReceived = true;
-        if (lost !== undefined) return;
+        if (stopped) return;
         if (queue.length >= maxBuffered) {
-          lost = new Error(`the consumer of "${topic}" fell ${maxBuffered} responses behind; the stream was stopped`);
+          failure = new Error(`the consumer of "${topic}" fell ${maxBuffered} responses behind; the stream was stopped`);
+          queue.length = 0;
           stop();
           return;
         }
@@ -232,30 +245,19 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
         notify();
       },
       onClose(error) {
-        lost = unavailable(`the flux broker connection was lost during "${topic}"`, error);
+        connectionLost = true;
+        failure = unavailable(`the flux broker connection was lost during "${topic}"`, error);
         notify();
       },
     });
-    function stop() {
-      if (stopped) return;
-      stopped = true;
-      if (!finalReceived && lost === undefined) {
-        // The service ends the stream with ENODATA; that final answer frees the tag (to no one).
-        if (opts.cancelTopic !== undefined && !conn.isClosed) conn.send(opts.cancelTopic, encodeJsonPayload({ matchtag: tag }), { noResponse: true });
-        conn.abandon(tag);
-      }
-      notify();
-    }
     signal?.addEventListener("abort", stop, { once: true });
     try {
       for (;;) {
-        if (stopped) {
-          if (lost !== undefined && !signal?.aborted) throw lost;
-          return;
-        }
+        if (signal?.aborted) return;
         const msg = queue.shift();
         if (msg === undefined) {
-          if (lost) throw lost;
+          if (failure) throw failure;
+          if (stopped) return;
           await new Promise<void>((resolve) => (wake = resolve));
           continue;
         }
