@@ -2,6 +2,7 @@
  * createServer(config) builds the whole server without listening: backend, services,
  * interceptors, plain HTTP routes, and the one-port listener. main.ts and tests call it.
  */
+import { setMaxListeners } from "node:events";
 import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
@@ -75,6 +76,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
   }
 
   const shutdown = new AbortController();
+  // Every in-flight request listens on the shutdown signal; thousands at once is normal here.
+  setMaxListeners(0, shutdown.signal);
   const jobService = createJobService({
     backend,
     limits: { launchers: config.launchers, defaultShellOptions: config.optionFlags },
