@@ -89,7 +89,8 @@ export async function submit(dir, args, env, stdin) {
   const jd = jobDir(dir, id);
   fs.mkdirSync(jd, { recursive: true });
   fs.writeFileSync(`${jd}/jobspec.json`, text.trim());
-  const userid = process.getuid();
+  // FAKE_FLUX_USERID stands for the credentials of another user (a stand-in sudo sets it).
+  const userid = env.FAKE_FLUX_USERID !== undefined ? Number(env.FAKE_FLUX_USERID) : process.getuid();
   appendEvent(`${jd}/eventlog`, "submit", { userid, urgency, flags: 0, version: 1 });
   appendEvent(`${jd}/eventlog`, "validate");
   appendEvent(`${jd}/eventlog`, "depend");
