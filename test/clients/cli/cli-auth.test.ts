@@ -6,10 +6,13 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import YAML from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createFluxClient, JobState, type FluxClient } from "../../../clients/sdk/node.js";
 import { startTestServer, type TestServer } from "../../support/start-test-server.js";
 import { createCliHome, runCli, type CliHome } from "./cli-harness.js";
+
+// Each CLI run is a Node process (about half a CPU second); on a loaded 2-core machine they queue.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 const ADMIN = { user: "admin", token: "admin-password-for-tests" };
 const ALICE = { user: "alice", token: "alice-password-for-tests" };
@@ -38,7 +41,7 @@ afterAll(async () => {
 });
 
 async function waitInactive(id: string) {
-  for (let i = 0; i < 500; i++) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     const job = await admin.get(id);
     if (job.state === JobState.INACTIVE) return job;
     await new Promise((r) => setTimeout(r, 20));
@@ -48,7 +51,7 @@ async function waitInactive(id: string) {
 
 describe.concurrent("with auth on", () => {
   it("submit --wait works with FLUX_USER and FLUX_TOKEN, and nothing about tokens shows", async () => {
-    const res = await runCli(["submit", "--wait", "sh", "-c", "echo out; echo err >&2; exit 3"], { env: aliceEnv });
+    const res = await runCli(["submit", "--wait", "sh", "-c", "echo out; echo err >&2; exit 3"], { env: aliceEnv, viaBin: true });
 
     expect(res.code).toBe(3);
     expect(res.stdout).toBe("out\n");

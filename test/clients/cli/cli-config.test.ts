@@ -6,8 +6,11 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import YAML from "yaml";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { createCliHome, runCli, type CliHome } from "./cli-harness.js";
+
+// Each CLI run is a Node process (about half a CPU second); on a loaded 2-core machine they queue.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 /** Each test gets its own HOME, so the tests can run concurrently. */
 const it = test.extend<{ home: CliHome }>({
@@ -20,7 +23,7 @@ const it = test.extend<{ home: CliHome }>({
 });
 
 const hostChosen = async (args: string[], env: Record<string, string>) => {
-  const res = await runCli([...args, "list-nodes"], { env, timeoutMs: 15_000 });
+  const res = await runCli([...args, "list-nodes"], { env });
   expect(res.code).toBe(1);
   return /cannot reach the server at (\S+):/.exec(res.stderr)?.[1];
 };
@@ -208,7 +211,8 @@ describe.concurrent("config", () => {
   it("ships a central file with 0.2's defaults", async ({ home, expect }) => {
     const env = { ...home.env };
     delete (env as Record<string, string | undefined>).FLUX_RESTFUL_CLI_CENTRAL_SETTINGS;
-    const res = await runCli(["config", "get", "--central", "--json"], { env });
+    // Through the installed entry point: the central file is found next to the real modules.
+    const res = await runCli(["config", "get", "--central", "--json"], { env, viaBin: true });
     expect(JSON.parse(res.stdout)).toEqual({
       host: "http://127.0.0.1:5000",
       flux_user: null,

@@ -4,10 +4,13 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createFluxClient, JobResult, JobState, type FluxClient } from "../../../clients/sdk/node.js";
 import { startTestServer, type TestServer } from "../../support/start-test-server.js";
 import { createCliHome, runCli, type CliHome } from "./cli-harness.js";
+
+// Each CLI run is a Node process (about half a CPU second); on a loaded 2-core machine they queue.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 let server: TestServer;
 let home: CliHome;
@@ -26,7 +29,7 @@ afterAll(async () => {
 });
 
 async function waitInactive(id: string) {
-  for (let i = 0; i < 500; i++) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     const job = await client.get(id);
     if (job.state === JobState.INACTIVE) return job;
     await new Promise((r) => setTimeout(r, 20));
@@ -35,7 +38,7 @@ async function waitInactive(id: string) {
 }
 
 async function waitRunning(id: string) {
-  for (let i = 0; i < 500; i++) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     const job = await client.get(id);
     if (job.state === JobState.RUN) return job;
     await new Promise((r) => setTimeout(r, 20));
@@ -44,8 +47,8 @@ async function waitRunning(id: string) {
 }
 
 describe.concurrent("submit", () => {
-  it("--wait prints stdout and stderr to their streams and exits with the job's exit code", async () => {
-    const res = await runCli(["submit", "--wait", "sh", "-c", "echo out; echo err >&2; exit 3"], { env });
+  it("--wait prints stdout and stderr to their streams and exits with the job's exit code (installed entry point)", async () => {
+    const res = await runCli(["submit", "--wait", "sh", "-c", "echo out; echo err >&2; exit 3"], { env, viaBin: true });
 
     expect(res.code).toBe(3);
     expect(res.stdout).toBe("out\n");
@@ -307,7 +310,7 @@ describe.concurrent("lists and the rest", () => {
   });
 
   it("version prints the client's and the server's versions", async () => {
-    const res = await runCli(["version"], { env });
+    const res = await runCli(["version"], { env, viaBin: true });
     const pkg = JSON.parse(await fs.readFile("package.json", "utf8")) as { version: string };
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(new RegExp(`^flux-restful-cli ${pkg.version}\\nserver \\S+ at ${server.url} \\(local backend, single-user, auth off\\)\\n$`));

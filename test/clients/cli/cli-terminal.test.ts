@@ -2,10 +2,13 @@
  * What the CLI does on a terminal (tables, the live status line of `submit --wait`) and with
  * Ctrl-C (cancel, then detach). The server has one core, so a second job waits in SCHED.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createFluxClient, JobResult, JobState, type FluxClient } from "../../../clients/sdk/node.js";
 import { startTestServer, type TestServer } from "../../support/start-test-server.js";
 import { collect, createCliHome, runCliOnTty, spawnCli, type CliHome } from "./cli-harness.js";
+
+// Each CLI run is a Node process (about half a CPU second); on a loaded 2-core machine they queue.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 let server: TestServer;
 let home: CliHome;
@@ -23,7 +26,7 @@ afterAll(async () => {
   await home?.cleanup();
 });
 
-async function waitFor(predicate: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
+async function waitFor(predicate: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -76,7 +79,7 @@ describe("on a terminal", () => {
   });
 
   it("--quiet shows no status line", async () => {
-    const { code, screen } = await runCliOnTty(["submit", "--wait", "--quiet", "echo", "plain"], { env });
+    const { code, screen } = await runCliOnTty(["submit", "--wait", "--quiet", "echo", "plain"], { env, viaBin: true });
     expect(code).toBe(0);
     expect(screen).toBe("plain\r\n");
   });
@@ -115,6 +118,6 @@ describe("Ctrl-C during submit --wait", () => {
 
     expect(res.code).toBe(130);
     expect(res.stderr).toMatch(/flux-restful-cli: detached from job ƒ\S+\n$/);
-    await waitFor(async () => (await jobNamed("stubborn"))?.state === JobState.INACTIVE, "the job to end", 20_000);
+    await waitFor(async () => (await jobNamed("stubborn"))?.state === JobState.INACTIVE, "the job to end");
   });
 });

@@ -33,7 +33,7 @@ const PROTOCOLS: [string, Pick<NodeFluxClientOptions, "protocol" | "httpVersion"
 ];
 
 async function waitFor(client: FluxClient, id: string, state: JobState) {
-  for (let i = 0; i < 500; i++) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     const job = await client.get(id);
     if (job.state === state) return job;
     await new Promise((r) => setTimeout(r, 20));
