@@ -49,6 +49,8 @@ export interface Responder {
   /** Sends the first `bytes` bytes of a success response, then closes the connection. */
   partialThenClose(payload: string, bytes: number): void;
   closeConnection(): void;
+  /** Writes bytes as they are (a malformed frame, for tests). */
+  writeRaw(bytes: Buffer): void;
   /** The request got its final response (or the connection closed). */
   readonly done: boolean;
   /** Runs when the connection closes (a watch stops polling). */
@@ -243,6 +245,9 @@ export async function startFakeBroker(options: FakeBrokerOptions): Promise<FakeB
       },
       closeConnection() {
         socket.destroy();
+      },
+      writeRaw(bytes) {
+        if (!socket.destroyed) socket.write(bytes);
       },
       get done() {
         return done || socket.destroyed;

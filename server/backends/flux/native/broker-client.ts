@@ -236,8 +236,8 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
         if (isFinal(msg)) finalReceived = true;
         if (stopped) return;
         if (queue.length >= maxBuffered) {
+          // What is buffered is still delivered; then the consumer learns why the rest is missing.
           failure = new Error(`the consumer of "${topic}" fell ${maxBuffered} responses behind; the stream was stopped`);
-          queue.length = 0;
           stop();
           return;
         }
