@@ -95,7 +95,9 @@ export function createWebRoutes(options: WebRoutesOptions = {}): HttpRoute {
     if (isPage && !asset) {
       if (!warned) options.logger?.warn("web UI not built: run `npm run build:web`");
       warned = true;
-      send(req, res, 503, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" }, "The web interface is not built on this server: run `npm run build:web`. The API works without it.\n");
+      // "/" stays 200: operator tooling (the Flux Operator SDK) polls it to learn the server is up.
+      const status = path === "/" ? 200 : 503;
+      send(req, res, status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" }, "flux-restful is running. The web interface is not built on this server: run `npm run build:web`. The API works without it.\n");
       return true;
     }
     send(req, res, 404, { "content-type": "text/plain; charset=utf-8" }, `no such file: ${path}\n`);

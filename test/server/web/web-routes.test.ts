@@ -142,7 +142,7 @@ describe("cross-origin guard", () => {
 });
 
 describe("without a built UI", () => {
-  it("answers pages with 503 and a hint, and leaves the API alone", async () => {
+  it("answers pages with 503 and a hint (but / with 200), and leaves the API alone", async () => {
     const emptyDir = await fs.mkdtemp(path.join(os.tmpdir(), "flux-web-empty-"));
     const route = createWebRoutes({ assetsDir: emptyDir });
     const plain = http.createServer((req, res) => {
@@ -156,6 +156,10 @@ describe("without a built UI", () => {
       const page = await request(`${base}/jobs`);
       expect(page.status).toBe(503);
       expect(page.body.toString()).toContain("npm run build:web");
+      // Operator tooling polls "/" until it answers 200: it must not wait on the UI build.
+      const home = await request(`${base}/`);
+      expect(home.status).toBe(200);
+      expect(home.body.toString()).toContain("flux-restful is running");
       expect((await request(`${base}/v1/jobs`)).status).toBe(418);
     } finally {
       await new Promise((r) => plain.close(r));
