@@ -147,6 +147,30 @@ describe.concurrent("submit", () => {
     expect(res.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  it("sends --exclusive, --queue, --gpus_per_task and --is_launcher, and --json prints one line", async () => {
+    const [exclusive, alone, queue, gpus, launcher, json, protocol] = await Promise.all([
+      runCli(["submit", "--exclusive", "--num_nodes", "1", "true"], { env }),
+      runCli(["submit", "--exclusive", "true"], { env }),
+      runCli(["submit", "--queue", "batch", "true"], { env }),
+      runCli(["submit", "--gpus_per_task", "1", "true"], { env }),
+      runCli(["submit", "--is_launcher", "nextflow", "run", "main.nf"], { env }),
+      runCli(["submit", "--json", "true"], { env }),
+      runCli(["--protocol", "carrier-pigeon", "submit", "true"], { env }),
+    ]);
+
+    expect(exclusive.code).toBe(0);
+    // The server checks the combination: --exclusive needs --num_nodes, as flux submit -x needs -N.
+    expect([alone.code, alone.stderr]).toEqual([1, "flux-restful-cli: exclusive: can only be set with num_nodes\n"]);
+    const queued = await client.get((JSON.parse(queue.stdout) as { id: string }).id);
+    expect(queued.queue).toBe("batch");
+    // The test server has no gpus, so a gpu is a request it can never satisfy.
+    expect(gpus.code).toBe(1);
+    expect(gpus.stderr).toMatch(/^flux-restful-cli: gpus_per_task: .+\n$/);
+    expect((await client.get((JSON.parse(launcher.stdout) as { id: string }).id)).command).toEqual(["nextflow", "run", "main.nf"]);
+    expect(json.stdout).toMatch(/^\{"id":"ƒ\w+"\}\n$/);
+    expect([protocol.code, protocol.stderr]).toEqual([2, 'flux-restful-cli: --protocol: unknown protocol "carrier-pigeon" (expected one of connect, grpc, grpc-web)\n']);
+  });
+
   it("reports the server's refusal of --is_launcher for a command outside the launcher list", async () => {
     const res = await runCli(["submit", "--is_launcher", "echo", "hi"], { env });
     expect(res.code).toBe(1);
