@@ -159,6 +159,11 @@ export function createNativeFluxCalls(options: NativeFluxCallsOptions): NativeFl
       return { ownerUid: Number(answer?.value) };
     },
 
+    async config() {
+      // config.c config_get: config.get, no payload; the answer is the TOML config as JSON.
+      return (await call("config.get", undefined, { operation: "probe" })) ?? {};
+    },
+
     async submit(jobspec: string, opts: SubmitOptions) {
       if (opts.asUser !== undefined) {
         if (!options.submitAsUser) throw new Error(`the native flux transport cannot submit as user "${opts.asUser}"`);
