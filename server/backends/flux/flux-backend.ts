@@ -7,6 +7,7 @@ import os from "node:os";
 import type { Logger } from "../../logger.js";
 import type { JobBackend, JobEvent, JobOwner, JobRecord, JobRequest, NodeInfo, Readiness } from "../backend.js";
 import { JobStateBit } from "../backend.js";
+import { BackendUnavailableError } from "../backend-errors.js";
 import { toPlainJson, type ExactJson } from "./exact-json.js";
 import { checkFeasible } from "./feasibility.js";
 import { createFluxAttach, type FluxAttach } from "./flux-attach.js";
@@ -15,6 +16,7 @@ import { createFluxCliCalls } from "./flux-cli.js";
 import { createFactsCache, factsFromJobspec, OWNER_ATTRIBUTE, type JobFacts } from "./job-facts.js";
 import { toJobRecord } from "./job-record.js";
 import { buildJobspec } from "./jobspec.js";
+import { multiUserProblems } from "./multi-user-checks.js";
 import { applyListQuery } from "./list-query.js";
 import { pageOf, parseOutputEventlog } from "./output-eventlog.js";
 import { nodesOf, ranksOfR } from "./resources.js";
@@ -127,9 +129,11 @@ export function createFluxBackend(options: FluxBackendOptions): JobBackend & { r
     async start() {
       const { ownerUid } = await calls.ping();
       logger.info("flux instance answers", { fluxUri: options.fluxUri ?? "(enclosing instance)", ownerUid, mode: options.mode ?? "single-user" });
-      if (multiUser && ownerUid !== self.uid) {
-        // Only the instance owner sees and attaches to every user's jobs.
-        logger.warn("multi-user mode: the server is not the flux instance owner", { ownerUid, serverUid: self.uid });
+      if (multiUser) {
+        const problems = multiUserProblems(calls.config ? await calls.config() : undefined, ownerUid, self.uid);
+        if (problems.length > 0) {
+          throw new BackendUnavailableError(`multi-user mode cannot work on this flux instance: ${problems.join("; ")} (see docs/flux-backend.md)`);
+        }
       }
       if (options.checkFeasibility !== false) {
         await refreshResources().catch((e: unknown) => logger.warn("could not read the instance's resources", { error: e }));

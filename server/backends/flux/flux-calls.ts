@@ -40,6 +40,11 @@ export interface SubmitOptions {
 export interface FluxCalls {
   /** Whether an instance answers, and who owns it (broker attribute security.owner). */
   ping(): Promise<{ ownerUid: number }>;
+  /**
+   * The instance's configuration (config.get: the TOML config as JSON; {} when none), for the
+   * multi-user startup checks. Optional: without it only the instance owner is checked.
+   */
+  config?(): Promise<ExactJson>;
   /** Submits a jobspec (JSON text) and returns the new job id. */
   submit(jobspec: string, options: SubmitOptions): Promise<bigint>;
   /** One job's job-list record; JobNotFoundError when Flux does not know it. */

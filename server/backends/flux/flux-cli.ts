@@ -113,6 +113,10 @@ export function createFluxCliCalls(options: FluxCliOptions): FluxCalls {
       return { ownerUid: Number(out.trim()) };
     },
 
+    async config() {
+      return parseExactJson(await run(["config", "get"], { ctx: { operation: "probe" } }));
+    },
+
     async submit(jobspec: string, opts: SubmitOptions) {
       const out = await run(["job", "submit", `--urgency=${opts.urgency}`], {
         stdin: jobspec,

@@ -57,6 +57,7 @@ describe("fake flux: commands without a job", () => {
     "job-attach-invalid-id.txt",
     "resource-R.txt",
     "getattr-size.txt",
+    "config-get.txt",
   ])("replays %s exactly", async (name) => {
     await expectReplay(name);
   });

@@ -31,6 +31,8 @@ export interface FakeFluxConfig {
   uptimeMs?: number;
   /** Pause between alloc and start of every job. */
   startDelayMs?: number;
+  /** What `flux config get` prints (the instance's TOML config as JSON); {} by default. */
+  fluxConfig?: Record<string, unknown>;
 }
 
 export interface FakeFlux {

@@ -217,9 +217,27 @@ describe("flux backend without an instance", () => {
   });
 });
 
+/** /etc/flux/system/conf.d of a multi-user system instance (flux-core doc/guide/admin_config.rst). */
+const MULTI_USER_CONFIG = { exec: { imp: "/usr/libexec/flux/flux-imp" }, access: { "allow-guest-user": true, "allow-root-owner": true } };
+
 describe("flux backend in multi-user mode", () => {
-  it("submits as the owner with `sudo -n -u USER`, lists every user's jobs and names owners by userid", async () => {
+  it("refuses to start, with every reason, on an instance that cannot run other users' jobs", async () => {
     const fake = await createFakeFlux();
+    try {
+      const backend = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger, mode: "multi-user" });
+      const error = await thrown(() => backend.start());
+      expect(error.name).toBe("BackendUnavailableError");
+      expect(error.message).toBe(
+        "multi-user mode cannot work on this flux instance: the instance does not allow guest users (access.allow-guest-user); " +
+          "the instance has no IMP configured (exec.imp) (see docs/flux-backend.md)",
+      );
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it("submits as the owner with `sudo -n -u USER`, lists every user's jobs and names owners by userid", async () => {
+    const fake = await createFakeFlux({ fluxConfig: MULTI_USER_CONFIG });
     const dir = mkdtempSync(path.join(os.tmpdir(), "multi-user-"));
     const sudoLog = path.join(dir, "sudo.log");
     const sudo = path.join(dir, "sudo");
