@@ -6,7 +6,7 @@ import { setMaxListeners } from "node:events";
 import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import { AdminService } from "../gen/flux/restful/v1/admin_service_pb.js";
 import { AuthService } from "../gen/flux/restful/v1/auth_service_pb.js";
 import { JobService } from "../gen/flux/restful/v1/job_service_pb.js";
@@ -19,6 +19,7 @@ import { kPeerAddress, type Caller } from "./context.js";
 import { createHealthRoutes } from "./http/health-routes.js";
 import { sendJson, type HttpRoute } from "./http/http-route.js";
 import { createOnePortServer } from "./http/one-port.js";
+import { createRequestDecodingCheck } from "./http/request-decoding.js";
 import { createLoggingInterceptor } from "./interceptors/logging.js";
 import type { Logger } from "./logger.js";
 import { createSilentLogger } from "./logger.js";
@@ -133,13 +134,23 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     }),
   ];
 
+  const compressions = [compressionGzip, compressionBrotli];
+  // Strict JSON: a misspelt field or invalid UTF-8 is refused, never silently dropped or replaced.
+  // (textDecoder is read by connect-es's JSON serialization; the adapter's option type omits it.)
+  const jsonOptions = { alwaysEmitImplicit: true, ignoreUnknownFields: false, textDecoder: new TextDecoder("utf-8", { fatal: true }) };
+  // Undecodable requests are InvalidArgument on every protocol (connect-es says internal or unimplemented to some).
+  const checkDecoding = createRequestDecodingCheck({ readMaxBytes: config.maxRequestBytes, compressions });
   const connectHandler = connectNodeAdapter({
-    routes,
+    routes: (router) => {
+      routes(router);
+      router.handlers.forEach((handler, i) => (router.handlers[i] = checkDecoding(handler)));
+    },
     interceptors,
     contextValues: (req) => createContextValues().set(kPeerAddress, req.socket?.remoteAddress ?? ""),
     shutdownSignal: shutdown.signal,
     readMaxBytes: config.maxRequestBytes,
-    jsonOptions: { alwaysEmitImplicit: true },
+    acceptCompression: compressions,
+    jsonOptions,
     fallback: (req, res) => {
       void (async () => {
         for (const route of httpRoutes) if (await route(req, res)) return;
