@@ -62,6 +62,8 @@ export interface NativeFluxCalls extends FluxCalls {
    * "exec" wait for the eventlog to be created (a job that has not started yet).
    */
   watchEventlog(id: bigint, path: EventlogPath, signal: AbortSignal): AsyncIterable<RawEvent>;
+  /** The instance's configuration (config.get), always offered by this transport. */
+  config(): Promise<ExactJson>;
   /** The broker's version attribute (what `flux version` prints as "broker:"). */
   brokerVersion(): Promise<string>;
   /** Connects now: resolves once the handshake and version check passed. */
