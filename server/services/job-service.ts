@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { JobService } from "../../gen/flux/restful/v1/job_service_pb.js";
 import { StreamJobOutputResponseSchema } from "../../gen/flux/restful/v1/job_service_pb.js";
-import { ORDER_COLUMNS, type JobBackend, type JobOwner, type JobRecord, type OrderColumn } from "../backends/backend.js";
+import { JobResultBit, JobStateBit, ORDER_COLUMNS, type JobBackend, type JobOwner, type JobRecord, type OrderColumn } from "../backends/backend.js";
 import { formatJobId, isInvalidJobIdError, parseJobId } from "../backends/jobid.js";
 import { kCaller, type Caller } from "../context.js";
 import { invalidField, mapErrors, toConnectError } from "./error-mapping.js";
@@ -35,6 +35,16 @@ export function parseIdField(text: string, field = "id"): bigint {
   } catch (e) {
     if (isInvalidJobIdError(e)) throw invalidField(field, e.message);
     throw e;
+  }
+}
+
+/** A mask of Flux's bits, or InvalidArgument naming the unknown ones (a typo must not silently match nothing). */
+function checkMask(field: string, mask: number, bits: Readonly<Record<string, number>>): void {
+  const known = Object.values(bits).reduce((a, b) => a | b, 0);
+  const unknown = (mask & ~known) >>> 0;
+  if (unknown !== 0) {
+    const names = Object.entries(bits).map(([name, bit]) => `${name}=${bit}`).join(", ");
+    throw invalidField(field, `has unknown bits 0x${unknown.toString(16)} (known: ${names}) (got ${mask})`);
   }
 }
 
@@ -82,6 +92,8 @@ export function createJobService(options: JobServiceOptions): ServiceImpl<typeof
         throw invalidField("page_size", `must be from 0 to ${MAX_PAGE_SIZE} (got ${req.pageSize})`);
       }
       if (!Number.isFinite(req.since) || req.since < 0) throw invalidField("since", `must be 0 or more (got ${req.since})`);
+      checkMask("state_mask", req.stateMask, JobStateBit);
+      checkMask("result_mask", req.resultMask, JobResultBit);
       const result = await mapErrors(() =>
         backend.list({
           owner: req.user !== "" ? req.user : caller.superuser ? undefined : caller.name,
