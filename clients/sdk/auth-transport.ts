@@ -8,6 +8,7 @@
  */
 import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type StreamResponse, type Transport, type UnaryResponse } from "@connectrpc/connect";
+import { AuthService } from "../../gen/flux/restful/v1/auth_service_pb.js";
 import type { TokenSource } from "./token-source.js";
 
 function isUnauthenticated(e: unknown): boolean {
@@ -41,6 +42,10 @@ export function createAuthTransport(inner: Transport, tokens: TokenSource): Tran
       input: MessageInitShape<I>,
       contextValues?: ContextValues,
     ): Promise<UnaryResponse<I, O>> {
+      // CreateToken is the exchange itself: a refusal there is the answer, not a cue to exchange.
+      if (method.parent.typeName === AuthService.typeName && method.name === AuthService.method.createToken.name) {
+        return inner.unary(method, signal, timeoutMs, header, input, contextValues);
+      }
       const sent = await tokens.current();
       try {
         return await inner.unary(method, signal, timeoutMs, withToken(header, sent), input, contextValues);

@@ -180,6 +180,18 @@ describe("the SDK's token dance", () => {
     expect(calls.submitAttempts).toBe(1);
   });
 
+  it("passes a refused CreateToken call straight through", async () => {
+    const { transport, calls } = createFakeServer();
+    const client = createFluxClientOverTransport({ transport, user: "alice", token: "wonderland" });
+
+    const err = await client.auth
+      .createToken({ credentials: { case: "password", value: { username: "bob", password: "x" } } })
+      .catch((e: unknown) => ConnectError.from(e));
+
+    expect((err as ConnectError).code).toBe(Code.Unauthenticated);
+    expect(calls.createToken).toEqual(["bob"]);
+  });
+
   it("repeats a refused output stream with a fresh token and delivers it whole", async () => {
     const { transport, calls } = createFakeServer();
     const client = createFluxClientOverTransport({ transport, user: "alice", token: "wonderland" });
