@@ -79,9 +79,9 @@ export function createFluxCliCalls(options: FluxCliOptions): FluxCalls {
 
   function argvFor(args: readonly string[], asUser?: string): string[] {
     if (asUser === undefined) return [flux, ...args];
-    // sudo resets the environment; these two must survive (sudoers: env_keep or SETENV).
-    const keep = options.fluxUri !== undefined ? "FLUX_URI,FLUX_F58_FORCE_ASCII" : "FLUX_F58_FORCE_ASCII";
-    return [options.sudoCommand ?? "sudo", "-n", "-u", asUser, `--preserve-env=${keep}`, "--", flux, ...args];
+    // sudo resets the environment: FLUX_URI survives through sudoers' env_keep (docs/flux-backend.md).
+    // Not --preserve-env, which older sudo lacks and sudoers may refuse without SETENV.
+    return [options.sudoCommand ?? "sudo", "-n", "-u", asUser, "--", flux, ...args];
   }
 
   async function run(args: readonly string[], run: RunOptions): Promise<string> {
