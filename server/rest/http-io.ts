@@ -56,8 +56,19 @@ export type ParsedBody =
  * form fields (application/x-www-form-urlencoded, which httpx sends for `data=`).
  */
 export async function readParsedBody(req: HttpRequest, maxBytes: number): Promise<ParsedBody> {
-  const raw = await readBody(req, maxBytes);
-  const text = raw.toString("utf8");
+  return parseBody(req, await readBody(req, maxBytes));
+}
+
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Parses a body already read; bytes that are not UTF-8 are refused, never replaced. */
+export function parseBody(req: HttpRequest, raw: Buffer): ParsedBody {
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(raw);
+  } catch {
+    throw new RestInputError("body: is not valid UTF-8");
+  }
   if (text.trim() === "") return { kind: "empty" };
   const type = (headerOf(req, "content-type") ?? "").toLowerCase();
   const looksJson = /^\s*[[{"]/.test(text);

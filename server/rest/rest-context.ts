@@ -4,7 +4,7 @@
  */
 import type { HttpRequest, HttpResponse } from "../http/http-route.js";
 import type { Logger } from "../logger.js";
-import { headerOf, readParsedBody, type ParsedBody } from "./http-io.js";
+import { headerOf, parseBody, readBody, type ParsedBody } from "./http-io.js";
 import type { ErrorShape } from "./legacy-errors.js";
 import type { CallContext, RestRpc } from "./rpc-client.js";
 
@@ -43,7 +43,10 @@ export function createCallContext(req: HttpRequest, res: HttpResponse): CallCont
   };
 }
 
-export function bodyReader(req: HttpRequest, maxBytes: number): () => Promise<ParsedBody> {
+/** Reads the body once, refusing more than maxBytes: raw() alone reads it, parsed() also parses it. */
+export function bodyReader(req: HttpRequest, maxBytes: number): { raw(): Promise<Buffer>; parsed(): Promise<ParsedBody> } {
+  let raw: Promise<Buffer> | undefined;
   let parsed: Promise<ParsedBody> | undefined;
-  return () => (parsed ??= readParsedBody(req, maxBytes));
+  const readRaw = () => (raw ??= readBody(req, maxBytes));
+  return { raw: readRaw, parsed: () => (parsed ??= readRaw().then((bytes) => parseBody(req, bytes))) };
 }

@@ -97,17 +97,28 @@ export function createRestRoutes(options: RestRoutesOptions): HttpRoute {
       sendExactJson(res, 400, { Message: "malformed percent-encoding in the path", Errors: ["path: malformed percent-encoding"] });
       return true;
     }
+    const rawQuery = /\?(.*)$/s.exec(req.url ?? "")?.[1] ?? "";
+    try {
+      // URLSearchParams would turn bad escapes and invalid UTF-8 into U+FFFD: refuse them instead.
+      decodeURIComponent(rawQuery.replace(/\+/g, " "));
+    } catch {
+      sendExactJson(res, 400, { Message: "malformed percent-encoding in the query", Errors: ["query: malformed percent-encoding or invalid UTF-8"] });
+      return true;
+    }
+    const body = bodyReader(req, options.maxBodyBytes);
     const ctx: RestContext = {
       req,
       res,
-      query: new URL(req.url ?? "/", "http://localhost").searchParams,
+      query: new URLSearchParams(rawQuery),
       params,
       call: createCallContext(req, res),
       rpc,
       logger,
-      body: bodyReader(req, options.maxBodyBytes),
+      body: body.parsed,
     };
     try {
+      // Read (bounded) before acting, so a body over the limit is refused by routes that take none too.
+      await body.raw();
       await found.route.handle(ctx);
     } catch (e) {
       if (res.headersSent) {
