@@ -152,6 +152,13 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     acceptCompression: compressions,
     jsonOptions,
     fallback: (req, res) => {
+      // The size limit holds on every plain route too, before any of them reads (or ignores) the body.
+      if (Number(req.headers["content-length"] ?? 0) > config.maxRequestBytes) {
+        const tooLarge = `is too large (more than ${config.maxRequestBytes} bytes)`;
+        // The legacy routes' error shape, {Message, Errors}; h1: close rather than read the body to discard it.
+        sendJson(res, 413, { Message: `request body ${tooLarge}`, Errors: [`body: ${tooLarge}`] }, req.httpVersionMajor === 1 ? { connection: "close" } : {});
+        return;
+      }
       void (async () => {
         for (const route of httpRoutes) if (await route(req, res)) return;
         sendJson(res, 404, { Message: `no route for ${req.method} ${req.url}` });
