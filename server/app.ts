@@ -170,7 +170,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
     },
   });
 
-  const listener = createOnePortServer({ handler: createOriginGuard(connectHandler, { logger: logger.child({ component: "web" }) }) });
+  const listener = createOnePortServer({ maxHeaderBytes: config.maxHeaderBytes, handler: createOriginGuard(connectHandler, { logger: logger.child({ component: "web" }) }) });
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {

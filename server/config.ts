@@ -137,6 +137,12 @@ export const SETTINGS = {
     parse: parseInteger(1024, 1024 * MIB),
     doc: "Largest request body accepted, checked before parsing.",
   },
+  maxHeaderBytes: {
+    env: ["FLUX_RESTFUL_MAX_HEADER_BYTES"],
+    default: 16 * 1024,
+    parse: parseInteger(1024, 1 * MIB),
+    doc: "Largest request header block (HTTP/1.1: 431 beyond it; HTTP/2: the stream is refused).",
+  },
   localCores: {
     env: ["FLUX_RESTFUL_LOCAL_CORES"],
     default: () => os.availableParallelism(),

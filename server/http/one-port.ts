@@ -20,7 +20,10 @@ export interface OnePortServerOptions {
   handler: RequestHandler;
   /** Connections that send nothing for this long are dropped before dispatch. Defaults to 10 s. */
   sniffTimeoutMs?: number;
-  /** Largest request header block; defaults to Node's 16 KiB. */
+  /**
+   * Largest request header block: HTTP/1.1 answers 431 beyond it, HTTP/2 advertises it as
+   * SETTINGS_MAX_HEADER_LIST_SIZE and refuses larger streams. Defaults to 16 KiB.
+   */
   maxHeaderBytes?: number;
 }
 
@@ -35,14 +38,15 @@ export interface OnePortServer {
 
 export function createOnePortServer(options: OnePortServerOptions): OnePortServer {
   const sniffTimeoutMs = options.sniffTimeoutMs ?? 10_000;
+  const maxHeaderBytes = options.maxHeaderBytes ?? 16 * 1024;
   const h1 = http.createServer(
-    { maxHeaderSize: options.maxHeaderBytes, requestTimeout: 60_000, keepAliveTimeout: 5_000 },
+    { maxHeaderSize: maxHeaderBytes, requestTimeout: 60_000, keepAliveTimeout: 5_000 },
     options.handler as http.RequestListener,
   );
   // http.Server switches on its connection tracking (idle closing, header and request
   // timeouts) when it starts listening; this one never listens itself, so say it did.
   h1.emit("listening");
-  const h2 = http2.createServer({ maxSessionMemory: 64 }, options.handler as (
+  const h2 = http2.createServer({ maxSessionMemory: 64, settings: { maxHeaderListSize: maxHeaderBytes } }, options.handler as (
     req: http2.Http2ServerRequest,
     res: http2.Http2ServerResponse,
   ) => void);
