@@ -103,7 +103,11 @@ export function createFluxConnection(options: FluxConnectionOptions): FluxConnec
       return;
     }
     const final = msg.aux1 !== 0 || !p.streaming || (msg.flags & MsgFlag.STREAMING) === 0;
-    if (final) pending.delete(msg.aux2);
+    if (final) {
+      pending.delete(msg.aux2);
+      // An idle connection does not keep the process alive; one with calls waiting does.
+      if (pending.size === 0) socket.unref();
+    }
     if (p.sink) p.sink.onResponse(msg);
     else options.onStray?.(msg);
   };
@@ -132,6 +136,7 @@ export function createFluxConnection(options: FluxConnectionOptions): FluxConnec
     for (const w of waiters) w();
   });
   if (options.leftover && options.leftover.length > 0) onData(options.leftover);
+  socket.unref();
   socket.resume();
 
   return {
@@ -157,7 +162,10 @@ export function createFluxConnection(options: FluxConnectionOptions): FluxConnec
         // Answer in the magic the broker uses, once it uses the RFC order (flux-core #7415).
         { magic: decoder.peerMagic === "rfc" ? MAGIC_RFC_ORDER : MAGIC_HOST_ORDER },
       );
-      if (tag !== MATCHTAG_NONE) pending.set(tag, { topic, streaming: opts.streaming === true, sink });
+      if (tag !== MATCHTAG_NONE) {
+        if (pending.size === 0) socket.ref();
+        pending.set(tag, { topic, streaming: opts.streaming === true, sink });
+      }
       socket.write(frame);
       return tag;
     },

@@ -8,6 +8,8 @@ export { jobListConstraint } from "./job-list-constraint.js";
 export type { JobListFilter, Rfc31Constraint } from "./job-list-constraint.js";
 export { SUPPORTED_RANGE_TEXT, parseFluxVersion, unsupportedVersionReason } from "./broker-version.js";
 export { localSocketPath } from "./connect-local.js";
+export { FluxTransportError, selectFluxTransport } from "./select-transport.js";
+export type { FluxTransportChoice, FluxTransportSetting, SelectFluxTransportOptions } from "./select-transport.js";
 
 /** Symbols below are for tests and the benchmarks, not for app code. */
 export { createBrokerClient } from "./broker-client.js";
