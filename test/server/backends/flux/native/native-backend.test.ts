@@ -1,0 +1,88 @@
+/**
+ * The flux backend over the native transport, end to end against the fake broker in
+ * instance mode: many submissions in flight on one connection, and an instance that
+ * goes away and comes back under a running server.
+ */
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isBackendUnavailableError } from "../../../../../server/backends/backend-errors.js";
+import { JobStateBit, type JobBackend } from "../../../../../server/backends/backend.js";
+import { createFluxBackend } from "../../../../../server/backends/flux/index.js";
+import { createNativeFluxCalls, type NativeFluxCalls } from "../../../../../server/backends/flux/native/index.js";
+import { createSilentLogger } from "../../../../../server/logger.js";
+import { jobRequest } from "../../../../support/backend-contract-helpers.js";
+import { startFakeBroker, type FakeBroker } from "../../../../support/fake-broker/fake-broker.js";
+import { createInstanceHandler } from "../../../../support/fake-broker/instance-handler.js";
+import { createFakeFlux, type FakeFlux } from "../../../../support/fake-flux/fake-flux.js";
+
+let fake: FakeFlux;
+let broker: FakeBroker;
+let calls: NativeFluxCalls;
+let backend: JobBackend;
+const owner = { name: "native-tester" };
+
+beforeEach(async () => {
+  fake = await createFakeFlux({ nodes: [{ hostname: "vm", cores: 64, gpus: 0 }] });
+  broker = await startFakeBroker({ socketPath: path.join(fake.dir, "local"), handler: await createInstanceHandler({ dir: fake.dir }) });
+  calls = createNativeFluxCalls({ fluxUri: fake.uri, logger: createSilentLogger(), reconnectInitialMs: 20, reconnectMaxMs: 200 });
+  backend = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger: createSilentLogger(), calls, readyCacheMs: 0 });
+  await backend.start();
+});
+
+afterEach(async () => {
+  await backend.close();
+  await calls.close();
+  await broker.stop();
+  await fake.stop();
+});
+
+async function caught(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("flux backend over the native transport", () => {
+  it("takes 32 submissions at once on one connection, each with its own id", async () => {
+    const ids = await Promise.all(Array.from({ length: 32 }, (_, i) => backend.submit(jobRequest(["true"], { name: `burst-${i}` }), owner)));
+    expect(new Set(ids).size).toBe(32);
+    expect(broker.requests.filter((r) => r.topic === "job-ingest.submit")).toHaveLength(32);
+    expect(new Set(broker.requests.map((r) => r.connection))).toEqual(new Set([1]));
+    const page = await backend.list({ pageSize: 100, pageToken: "", orderBy: { column: "t_submit", descending: true } });
+    expect(page.jobs.map((j) => j.id).sort()).toEqual([...ids].sort());
+  });
+
+  it("survives the instance going away and coming back: Unavailable meanwhile, never a hang", async () => {
+    const before = await backend.submit(jobRequest(["sleep", "30"]), owner);
+    const abort = new AbortController();
+    const watching = caught((async () => {
+      for await (const _ of backend.followEvents(before, abort.signal)) {
+        // replay, then wait
+      }
+    })());
+    await new Promise((r) => setTimeout(r, 100));
+
+    await broker.stop();
+    expect(isBackendUnavailableError(await watching)).toBe(true);
+    const started = Date.now();
+    expect(await backend.ready()).toMatchObject({ ready: false });
+    expect(isBackendUnavailableError(await caught(backend.submit(jobRequest(["true"]), owner)))).toBe(true);
+    expect(isBackendUnavailableError(await caught(backend.get(before)))).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
+
+    await broker.start();
+    const deadline = Date.now() + 3000;
+    while (!(await backend.ready()).ready) {
+      if (Date.now() > deadline) throw new Error("not ready 3 s after the broker came back");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await backend.get(before)).state).toBe(JobStateBit.RUN);
+    await backend.cancel(before, "after the restart");
+    const after = await backend.submit(jobRequest(["true"]), owner);
+    expect(after).not.toBe(before);
+    expect(new Set(broker.requests.map((r) => r.connection)).size).toBeGreaterThan(1);
+  });
+});
