@@ -57,6 +57,10 @@ describe("flux backend over the native transport", () => {
 
   it("survives the instance going away and coming back: Unavailable meanwhile, never a hang", async () => {
     const before = await backend.submit(jobRequest(["sleep", "30"]), owner);
+    for (let i = 0; (await backend.get(before)).state !== JobStateBit.RUN; i++) {
+      if (i > 200) throw new Error("the job did not start");
+      await new Promise((r) => setTimeout(r, 25));
+    }
     const abort = new AbortController();
     const watching = caught((async () => {
       for await (const _ of backend.followEvents(before, abort.signal)) {
