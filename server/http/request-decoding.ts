@@ -17,7 +17,7 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Compression, UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import type { Compression, UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 
 export interface RequestDecodingOptions {
   /** The server's request size limit (config.maxRequestBytes). */
@@ -71,6 +71,46 @@ async function* replay(read: Uint8Array[], rest: AsyncIterator<Uint8Array>): Asy
 
 function concat(chunks: Uint8Array[]): Uint8Array {
   return chunks.length === 1 ? chunks[0]! : new Uint8Array(Buffer.concat(chunks));
+}
+
+/** A Connect-style JSON error answer (clients of every protocol read the status; Connect clients the code too). */
+function errorAnswer(status: number, message: string, header = new Headers()): UniversalServerResponse {
+  const body = new TextEncoder().encode(JSON.stringify({ code: "invalid_argument", message }));
+  header.set("content-type", "application/json");
+  header.set("content-length", String(body.byteLength));
+  return {
+    status,
+    header,
+    body: (async function* () {
+      yield body;
+    })(),
+  };
+}
+
+/**
+ * Connect refuses a wrong content type (415), HTTP method (405) or HTTP version (505: a
+ * bidi stream over HTTP/1.1) with a bare status. Say why; and the last is the client's
+ * mistake, so it is a 400, not a server error.
+ */
+function explainRefusal(res: UniversalServerResponse, req: UniversalServerRequest, handler: UniversalHandler): UniversalServerResponse {
+  if (res.body !== undefined) return res;
+  const path = handler.requestPath;
+  const type = (req.header.get("content-type") ?? "").slice(0, 100);
+  switch (res.status) {
+    case 415:
+      return errorAnswer(415, `unsupported content type "${type}" for ${path}: use application/json or application/proto (Connect), application/grpc (gRPC) or application/grpc-web (gRPC-web)`, new Headers(res.header));
+    case 405:
+      return errorAnswer(
+        405,
+        `method ${req.method.slice(0, 20)} not allowed for ${path} (allowed: ${handler.allowedMethods.join(", ")})`,
+        new Headers({ ...Object.fromEntries(res.header ?? []), allow: handler.allowedMethods.join(", ") }),
+      );
+    case 505:
+      // Keeps Connect's "connection: close": a client expecting full duplex must not wait on this connection.
+      return errorAnswer(400, `${path} streams in both directions and needs HTTP/2`, new Headers(res.header));
+    default:
+      return res;
+  }
 }
 
 export function createRequestDecodingCheck(options: RequestDecodingOptions): (handler: UniversalHandler) => UniversalHandler {
@@ -195,19 +235,11 @@ export function createRequestDecodingCheck(options: RequestDecodingOptions): (ha
 
   return (handler) => {
     const single = handler.method.methodKind === "unary" || handler.method.methodKind === "server_streaming";
-    const checked = async (req: UniversalServerRequest) => {
+    const route = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
       // GET is Connect's for side-effect-free methods only; Connect refuses it (405) elsewhere.
       if (req.method === "GET" && handler.allowedMethods.includes("GET")) {
         const error = await checkGet(handler, req);
-        if (error === undefined) return handler(req);
-        const body = new TextEncoder().encode(JSON.stringify({ code: "invalid_argument", message: error.rawMessage }));
-        return {
-          status: 400,
-          header: new Headers({ "content-type": "application/json", "content-length": String(body.byteLength) }),
-          body: (async function* () {
-            yield body;
-          })(),
-        };
+        return error === undefined ? handler(req) : errorAnswer(400, error.rawMessage);
       }
       const framing = framingOf(req.header.get("content-type"));
       const body = req.body;
@@ -227,6 +259,7 @@ export function createRequestDecodingCheck(options: RequestDecodingOptions): (ha
       const checkedBody = single ? checkedSingle(handler, framing, bytes, compression) : checkedStream(handler, framing, bytes, compression);
       return handler({ ...req, body: checkedBody });
     };
+    const checked = async (req: UniversalServerRequest) => explainRefusal(await route(req), req, handler);
     return Object.assign(checked, {
       protocolNames: handler.protocolNames,
       service: handler.service,
