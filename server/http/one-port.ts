@@ -43,6 +43,26 @@ export function createOnePortServer(options: OnePortServerOptions): OnePortServe
     { maxHeaderSize: maxHeaderBytes, requestTimeout: 60_000, keepAliveTimeout: 5_000 },
     options.handler as http.RequestListener,
   );
+  // Node answers a request it cannot parse with a bare 400 or 431; say why, in the legacy
+  // routes' error shape. A response already under way cannot be replaced: drop the socket.
+  h1.on("clientError", (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    const answering = (socket as net.Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (!socket.writable || answering || err.code === "ECONNRESET") {
+      socket.destroy();
+      return;
+    }
+    const [status, message] =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, `request headers are too large (more than ${maxHeaderBytes} bytes)`]
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? [408, "the request did not arrive in time"]
+          : [400, "malformed HTTP request"];
+    const body = JSON.stringify({ Message: message });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   // http.Server switches on its connection tracking (idle closing, header and request
   // timeouts) when it starts listening; this one never listens itself, so say it did.
   h1.emit("listening");
