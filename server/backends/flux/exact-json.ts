@@ -24,6 +24,19 @@ const WHITESPACE = /[ \t\n\r]*/y;
 
 /** Parses one JSON document exactly; throws ExactJsonError on malformed input. */
 export function parseExactJson(text: string): ExactJson {
+  const { values, end } = parseExactJsonSequence(text, 1);
+  if (values.length !== 1 || end !== text.length) {
+    throw new ExactJsonError(`invalid JSON: ${values.length === 0 ? "no value" : "trailing characters"} at offset ${end}`, end);
+  }
+  return values[0]!;
+}
+
+/**
+ * Parses JSON documents that follow each other, separated by whitespace (as `flux kvs get`
+ * prints one value per key), up to `max` of them. Returns the values and where parsing
+ * stopped; throws ExactJsonError when a document is malformed.
+ */
+export function parseExactJsonSequence(text: string, max = Infinity): { values: ExactJson[]; end: number } {
   let pos = 0;
 
   const fail = (what: string): never => {
@@ -146,10 +159,14 @@ export function parseExactJson(text: string): ExactJson {
     return parseNumber();
   };
 
-  const value = parseValue();
+  const values: ExactJson[] = [];
   skip();
-  if (pos !== text.length) fail("trailing characters");
-  return value;
+  while (pos < text.length && values.length < max) {
+    values.push(parseValue());
+    skip();
+  }
+  if (values.length === 0 && max === 1) fail("no value");
+  return { values, end: pos };
 }
 
 /** A plain object (not an array, not null), for narrowing parsed JSON. */

@@ -53,6 +53,11 @@ export interface FluxCalls {
   list(options: { allUsers: boolean }): Promise<JobListRecord[]>;
   /** The jobspec as Flux stored it (job-info; the environment is not included). */
   jobspec(id: bigint): Promise<ExactJson>;
+  /**
+   * The jobspecs of many jobs in one call (ids Flux does not know are left out). Optional:
+   * without it they are read one jobspec() at a time.
+   */
+  jobspecs?(ids: readonly bigint[]): Promise<Map<bigint, ExactJson>>;
   /** Raises a fatal "cancel" exception; JobInactiveError when the job is already inactive. */
   cancel(id: bigint, note: string): Promise<void>;
   /**

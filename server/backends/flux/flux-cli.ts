@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Logger } from "../../logger.js";
 import { formatJobId, parseJobId } from "../jobid.js";
-import { isJsonObject, parseExactJson, type ExactJson } from "./exact-json.js";
+import { isJsonObject, parseExactJson, parseExactJsonSequence, type ExactJson } from "./exact-json.js";
 import type { FluxCalls, JobListRecord, RawEvent, ResourceSnapshot, SubmitOptions } from "./flux-calls.js";
 import { FluxCommandError, fluxErrorToBackendError, type FluxErrorContext } from "./flux-error.js";
 import { decodeIdset, encodeIdset } from "./idset.js";
@@ -37,12 +37,27 @@ interface RunOptions {
 }
 
 const KILL_GRACE_MS = 2000;
+// Keys per `flux kvs get` (about 40 bytes each: far below ARG_MAX).
+const KVS_BATCH = 2000;
+
+// job-list records start with the id (job_util.c job_to_json); any other number that could
+// lose precision in JSON.parse has 16 digits or more.
+const ID_FIRST = /^\{\s*"id"\s*:\s*(\d+)/;
+const LONG_DIGITS = /\d{16,}/;
 
 /** Splits `flux job list` output (one JSON object per line) into exact records. */
 export function parseJobListLines(stdout: string): JobListRecord[] {
   const out: JobListRecord[] = [];
   for (const line of stdout.split("\n")) {
     if (line.trim() === "") continue;
+    // Fast path, still exact: the id is read as a bigint, the rest by JSON.parse when nothing
+    // in it could be rounded. A 1,000-job listing parses several times faster this way.
+    const head = ID_FIRST.exec(line);
+    if (head && !LONG_DIGITS.test(line.slice(head[0].length))) {
+      const rest = JSON.parse(`{"id":0${line.slice(head[0].length)}`) as { [key: string]: ExactJson };
+      out.push({ ...rest, id: BigInt(head[1]!) });
+      continue;
+    }
     const record = parseExactJson(line);
     if (!isJsonObject(record)) throw new Error(`unexpected job-list record: ${line.slice(0, 200)}`);
     const id = record.id;
@@ -141,6 +156,32 @@ export function createFluxCliCalls(options: FluxCliOptions): FluxCalls {
       return parseExactJson(await run(["job", "info", fid(id), "jobspec"], { ctx: { operation: "jobspec", id } }));
     },
 
+    async jobspecs(ids) {
+      // One `flux kvs get` reads every job's jobspec (RFC 16: job.<dothex>.jobspec), one value per
+      // key in argv order; the instance owner may read the KVS. A key that is gone (a purged job)
+      // stops the command there: the values before it are kept and the rest asked again.
+      const out = new Map<bigint, ExactJson>();
+      let rest = [...ids];
+      while (rest.length > 0) {
+        const batch = rest.slice(0, KVS_BATCH);
+        const keys = batch.map((id) => `${formatJobId(id, "kvs")}.jobspec`);
+        let stdout: string;
+        let failedAt = -1;
+        try {
+          stdout = await run(["kvs", "get", "--", ...keys], { ctx: { operation: "jobspec" } });
+        } catch (e) {
+          if (!(e instanceof FluxCommandError) || !/: No such file or directory$/m.test(e.stderr)) throw e;
+          stdout = e.details.stdout ?? "";
+          failedAt = -2;
+        }
+        const { values } = parseExactJsonSequence(stdout);
+        values.forEach((v, i) => out.set(batch[i]!, v));
+        if (failedAt === -2) failedAt = values.length; // that key is gone: skip it
+        rest = failedAt >= 0 ? [...batch.slice(failedAt + 1), ...rest.slice(batch.length)] : rest.slice(batch.length);
+      }
+      return out;
+    },
+
     async cancel(id, note) {
       const args = ["job", "raise", "--type=cancel"];
       if (note !== "") args.push(`--message=${note}`);
@@ -211,7 +252,7 @@ function runProcess(argv: string[], env: Record<string, string>, timeoutMs: numb
       const stdout = Buffer.concat(out).toString("utf8");
       const stderr = Buffer.concat(err).toString("utf8");
       if (code === 0 && !timedOut) resolve(stdout);
-      else reject(new FluxCommandError(argv, code, stderr, { signal, timedOut }));
+      else reject(new FluxCommandError(argv, code, stderr, { signal, timedOut, stdout }));
     });
   });
 }

@@ -20,7 +20,7 @@ export class FluxCommandError extends Error {
     readonly argv: readonly string[],
     readonly exitCode: number | null,
     readonly stderr: string,
-    readonly details: { signal?: string | null; spawnErrorCode?: string; timedOut?: boolean } = {},
+    readonly details: { signal?: string | null; spawnErrorCode?: string; timedOut?: boolean; stdout?: string } = {},
   ) {
     super(
       details.spawnErrorCode !== undefined

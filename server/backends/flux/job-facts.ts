@@ -2,9 +2,10 @@
  * What a JobRecord needs and job-list does not return: the API owner recorded at
  * submission (single-user mode), the command, and the gpu count. They come from the
  * jobspec, which never changes for these fields, so they are cached by id: a job
- * submitted through this server is known from the start; any other (a restart, a
- * second replica, `flux submit` by hand) costs one jobspec lookup, once.
+ * submitted through this server is known from the start; any others (a restart, a
+ * second replica, `flux submit` by hand) are read once, many in one call.
  */
+import { isBackendUnavailableError } from "../backend-errors.js";
 import { isJsonObject, type ExactJson } from "./exact-json.js";
 import type { FluxCalls } from "./flux-calls.js";
 
@@ -52,9 +53,10 @@ export interface FactsCache {
   getMany(ids: readonly bigint[]): Promise<Map<bigint, JobFacts>>;
 }
 
-export function createFactsCache(calls: Pick<FluxCalls, "jobspec">, maxEntries = 200_000): FactsCache {
+export function createFactsCache(calls: Pick<FluxCalls, "jobspec" | "jobspecs">, maxEntries = 200_000): FactsCache {
   const cache = new Map<bigint, JobFacts>();
   const inflight = new Map<bigint, Promise<JobFacts>>();
+  let bulk = true;
 
   const remember = (id: bigint, facts: JobFacts) => {
     cache.delete(id);
@@ -73,23 +75,43 @@ export function createFactsCache(calls: Pick<FluxCalls, "jobspec">, maxEntries =
           remember(id, facts);
           return facts;
         })
-        // A job purged between list and lookup, or a jobspec we may not read: show what we know.
-        .catch(() => UNKNOWN)
+        // A job purged between list and lookup, or a jobspec we may not read: show what we know
+        // and do not ask again. An unreachable instance is the caller's error (Unavailable).
+        .catch((e: unknown) => {
+          if (isBackendUnavailableError(e)) throw e;
+          remember(id, UNKNOWN);
+          return UNKNOWN;
+        })
         .finally(() => inflight.delete(id));
       inflight.set(id, p);
     }
     return p;
   };
 
+  /** Reads many missing jobspecs in one call where the FluxCalls can; one at a time otherwise. */
+  const lookupMany = async (missing: bigint[]): Promise<void> => {
+    if (calls.jobspecs !== undefined && bulk && missing.length > 1) {
+      try {
+        const specs = await calls.jobspecs(missing);
+        // Left out: no jobspec any more (purged), which will not change.
+        for (const id of missing) remember(id, specs.has(id) ? factsFromJobspec(specs.get(id)!) : UNKNOWN);
+        return;
+      } catch (e) {
+        if (isBackendUnavailableError(e)) throw e;
+        // e.g. a guest may not read the KVS: use job-info, which checks ownership per job, from now on
+        bulk = false;
+      }
+    }
+    await Promise.all(missing.map(lookup));
+  };
+
   return {
     remember,
     async getMany(ids) {
+      const missing = ids.filter((id) => !cache.has(id));
+      if (missing.length > 0) await lookupMany(missing);
       const out = new Map<bigint, JobFacts>();
-      await Promise.all(
-        ids.map(async (id) => {
-          out.set(id, cache.get(id) ?? (await lookup(id)));
-        }),
-      );
+      for (const id of ids) out.set(id, cache.get(id) ?? UNKNOWN);
       return out;
     },
   };

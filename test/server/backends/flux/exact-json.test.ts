@@ -47,6 +47,13 @@ describe("parseExactJson", () => {
     }
   });
 
+  it("stays exact when a record carries another big number after the id (the fast path steps aside)", () => {
+    const [record] = parseJobListLines(
+      `{"id": ${PAST_2_53}, "exception_note": "bank 12345678901234567890", "annotations": {"user": {"n": 12345678901234567891}}}\n`,
+    );
+    expect(record).toEqual({ id: PAST_2_53, exception_note: "bank 12345678901234567890", annotations: { user: { n: 12345678901234567891n } } });
+  });
+
   it("rejects malformed text with the offset", () => {
     for (const bad of ["", "{", '{"a" 1}', "[1,]", "01", '"unterminated', "{} x", "nul", '{"a":"\u0001"}']) {
       expect(() => parseExactJson(bad), bad).toThrow(/invalid JSON/);

@@ -194,6 +194,37 @@ describe("flux backend over the stand-in flux", () => {
   });
 });
 
+describe("flux backend after a restart", () => {
+  it("lists with one job-list call and one `flux kvs get` for every jobspec it has not seen, skipping a purged one", async () => {
+    const fake = await createFakeFlux();
+    const first = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger });
+    const restarted = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger });
+    try {
+      const ids: bigint[] = [];
+      for (const who of ["dave", "erin", "dave", "dave"]) ids.push(await first.submit(jobRequest(["echo", who], { name: "restart" }), { name: who }));
+      for (const id of ids) await waitInactive(first, id);
+      // The third job's jobspec is gone (purged from the KVS between job-list and the lookup).
+      rmSync(path.join(fake.dir, "jobs", ids[2]!.toString(), "jobspec.json"));
+      const query = { owner: "dave", orderBy: { column: "t_submit" as const, descending: false }, pageSize: 50, pageToken: "" };
+      const { result, calls } = await callsDuring(fake, () => restarted.list(query));
+      const kvs = (list: bigint[]) => ["kvs", "get", "--", ...list.map((id) => `${formatJobId(id, "kvs")}.jobspec`)];
+      // job-list's order is newest first; the lookup stops at the missing key and goes on after it.
+      const newestFirst = [...ids].reverse();
+      expect(calls).toEqual([["job", "list", "-a"], kvs(newestFirst), kvs(newestFirst.slice(2))]);
+      expect(result.jobs.map((j) => [j.id, j.command])).toEqual([
+        [ids[0], ["echo", "dave"]],
+        [ids[3], ["echo", "dave"]],
+      ]);
+      // Known from then on: one process per list.
+      expect((await callsDuring(fake, () => restarted.list(query))).calls).toEqual([["job", "list", "-a"]]);
+    } finally {
+      await first.close();
+      await restarted.close();
+      await fake.stop();
+    }
+  });
+});
+
 describe("flux backend without an instance", () => {
   it("refuses to start, is not ready, and probeFlux says why", async () => {
     const fake = await createFakeFlux();

@@ -2,6 +2,8 @@
 import { allJobIds } from "./joblist.mjs";
 import { loadConfig } from "./state.mjs";
 import { readAllocs } from "./sched.mjs";
+import fs from "node:fs";
+import { jobDir } from "./state.mjs";
 import { decodeIdset, dumpJson, encodeHostlist, encodeIdset, PyFloat } from "./util.mjs";
 import { Exit } from "./cmd-job.mjs";
 
@@ -108,6 +110,28 @@ export function resource(dir, args) {
     return `\n${drained}\n`;
   }
   throw new Exit(64, `fake flux: unsupported: resource ${args.join(" ")}\n`);
+}
+
+// flux-kvs.c cmd_get: one value per key, in argv order, each followed by a newline; a missing
+// key ends the command with "flux-kvs: KEY: No such file or directory" (log_err_exit), exit 1.
+// Only the RFC 16 job keys (job.<dothex>.<name>) exist in the fake's KVS.
+export function kvsGet(dir, args) {
+  const keys = args.filter((a) => a !== "--");
+  if (keys.length === 0 || keys.some((k) => k.startsWith("-"))) throw new Exit(64, `fake flux: unsupported: kvs get ${args.join(" ")}\n`);
+  let stdout = "";
+  for (const key of keys) {
+    const m = /^job\.([0-9a-f]{4})\.([0-9a-f]{4})\.([0-9a-f]{4})\.([0-9a-f]{4})\.(jobspec|eventlog|R|guest\.output|guest\.exec\.eventlog)$/.exec(key);
+    let value;
+    if (m) {
+      const id = BigInt(`0x${m[1]}${m[2]}${m[3]}${m[4]}`);
+      try {
+        value = fs.readFileSync(`${jobDir(dir, id)}/${m[5] === "jobspec" ? "jobspec.json" : m[5]}`, "utf8");
+      } catch {}
+    }
+    if (value === undefined) throw Object.assign(new Exit(1, `flux-kvs: ${key}: No such file or directory\n`), { stdout });
+    stdout += value.replace(/\n$/, "") + "\n";
+  }
+  return stdout;
 }
 
 export { allJobIds, decodeIdset };
