@@ -86,6 +86,8 @@ export interface FakeBroker {
   setWriteMode(mode: WriteMode): void;
   setHandshakeByte(byte: number): void;
   set(options: Partial<Pick<FakeBrokerOptions, "magic" | "longSizes" | "handler">>): void;
+  /** Stops (true) or resumes (false) reading every connection: a broker that hangs. */
+  pauseReading(paused: boolean): void;
   /** Destroys every client connection (a broker crash, as clients see it). */
   dropConnections(): void;
   /** Stops listening and drops everyone; the socket file is removed. */
@@ -290,6 +292,12 @@ export async function startFakeBroker(options: FakeBrokerOptions): Promise<FakeB
       if (next.magic !== undefined) magic = next.magic;
       if (next.longSizes !== undefined) longSizes = next.longSizes;
       if (next.handler !== undefined) handler = next.handler;
+    },
+    pauseReading(paused) {
+      for (const s of sockets) {
+        if (paused) s.pause();
+        else s.resume();
+      }
     },
     dropConnections() {
       for (const s of sockets) s.destroy();

@@ -137,6 +137,21 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
     });
   }
 
+  /** Waits for the socket to take more bytes, but not past the call's deadline (a broker that stopped reading). */
+  async function writable(conn: FluxConnection, timeoutMs: number, topic: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        conn.whenWritable(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(unavailable(`the flux broker did not take "${topic}" within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   function scheduleRetry() {
     if (closed || !everConnected || retryTimer !== undefined || lastFailure === undefined) return;
     retryTimer = setTimeout(() => {
@@ -282,8 +297,10 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
       const release = await slots.acquire();
       try {
         const conn = await getConnection();
-        await conn.whenWritable();
-        return await rawRpc(conn, topic, payload, opts);
+        const timeoutMs = opts.timeoutMs ?? requestTimeoutMs;
+        const started = Date.now();
+        await writable(conn, timeoutMs, topic);
+        return await rawRpc(conn, topic, payload, { ...opts, timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) });
       } finally {
         release();
       }

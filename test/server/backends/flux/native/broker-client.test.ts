@@ -230,6 +230,20 @@ describe("broker client", () => {
     expect(await client.rpc("svc.ok", {})).toEqual({ ok: true });
   });
 
+  it("waits for a broker that stopped reading only until the deadline, then says Unavailable", async () => {
+    const { broker, client } = await setup((_req, res) => res.ok({}), { requestTimeoutMs: 300 });
+    await client.rpc("svc.first", {});
+    broker.pauseReading(true);
+    const big = { s: "x".repeat(8 * 1024 * 1024) };
+    const started = Date.now();
+    const first = await caught(client.rpc("svc.big", big)); // written into the socket's buffer, never read
+    const second = await caught(client.rpc("svc.next", {})); // cannot even be written
+    expect((first as Error).message).toBe('the flux broker did not answer "svc.big" within 300 ms');
+    expect((second as Error).message).toBe('the flux broker did not take "svc.next" within 300 ms');
+    expect(Date.now() - started).toBeLessThan(2000);
+    broker.pauseReading(false);
+  });
+
   it("keeps at most maxInFlight calls outstanding; the rest wait their turn", async () => {
     let outstanding = 0;
     let most = 0;
