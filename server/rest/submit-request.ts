@@ -61,11 +61,21 @@ function toCommand(raw: Raw): string[] {
   }
 }
 
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/** An integer for an int32 field of the request (the service checks the real range). */
 function toInt(field: string, raw: Raw): number | undefined {
-  if (raw.kind === "text" || typeof raw.value === "string") return parseIntParam(field, String(raw.value));
-  if (raw.value === null) return undefined;
-  if (typeof raw.value === "number" && Number.isSafeInteger(raw.value)) return raw.value;
-  throw new RestInputError(`${field}: must be an integer (got ${JSON.stringify(raw.value)})`);
+  let n: number | undefined;
+  if (raw.kind === "text" || typeof raw.value === "string") n = parseIntParam(field, String(raw.value));
+  else if (raw.value === null) return undefined;
+  else if (typeof raw.value === "number" && Number.isSafeInteger(raw.value)) n = raw.value;
+  else throw new RestInputError(`${field}: must be an integer (got ${JSON.stringify(raw.value)})`);
+  // Beyond int32 the request cannot even be encoded (it failed as an internal error).
+  if (n !== undefined && (n < INT32_MIN || n > INT32_MAX)) {
+    throw new RestInputError(`${field}: must be an integer from ${INT32_MIN} to ${INT32_MAX} (got ${n})`);
+  }
+  return n;
 }
 
 function toBool(field: string, raw: Raw): boolean | undefined {
