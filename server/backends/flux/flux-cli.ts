@@ -8,10 +8,11 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Logger } from "../../logger.js";
 import { formatJobId, parseJobId } from "../jobid.js";
-import { isJsonObject, parseExactJson, parseExactJsonSequence, type ExactJson } from "./exact-json.js";
-import type { FluxCalls, JobListRecord, RawEvent, ResourceSnapshot, SubmitOptions } from "./flux-calls.js";
+import { parseExactJson, parseExactJsonSequence, type ExactJson } from "./exact-json.js";
+import type { FluxCalls, ResourceSnapshot, SubmitOptions } from "./flux-calls.js";
 import { FluxCommandError, fluxErrorToBackendError, type FluxErrorContext } from "./flux-error.js";
 import { decodeIdset, encodeIdset } from "./idset.js";
+import { parseEventLine, parseEventlogLines, parseJobListLines } from "./flux-output.js";
 import { createSemaphore } from "./semaphore.js";
 
 export interface FluxCliOptions {
@@ -39,50 +40,6 @@ interface RunOptions {
 const KILL_GRACE_MS = 2000;
 // Keys per `flux kvs get` (about 40 bytes each: far below ARG_MAX).
 const KVS_BATCH = 2000;
-
-// job-list records start with the id (job_util.c job_to_json); any other number that could
-// lose precision in JSON.parse has 16 digits or more.
-const ID_FIRST = /^\{\s*"id"\s*:\s*(\d+)/;
-const LONG_DIGITS = /\d{16,}/;
-
-/** Splits `flux job list` output (one JSON object per line) into exact records. */
-export function parseJobListLines(stdout: string): JobListRecord[] {
-  const out: JobListRecord[] = [];
-  for (const line of stdout.split("\n")) {
-    if (line.trim() === "") continue;
-    // Fast path, still exact: the id is read as a bigint, the rest by JSON.parse when nothing
-    // in it could be rounded. A 1,000-job listing parses several times faster this way.
-    const head = ID_FIRST.exec(line);
-    if (head && !LONG_DIGITS.test(line.slice(head[0].length))) {
-      const rest = JSON.parse(`{"id":0${line.slice(head[0].length)}`) as { [key: string]: ExactJson };
-      out.push({ ...rest, id: BigInt(head[1]!) });
-      continue;
-    }
-    const record = parseExactJson(line);
-    if (!isJsonObject(record)) throw new Error(`unexpected job-list record: ${line.slice(0, 200)}`);
-    const id = record.id;
-    out.push({ ...record, id: typeof id === "bigint" ? id : BigInt(id as number) });
-  }
-  return out;
-}
-
-/** Parses `flux job eventlog -f json` output (RFC 18 entries, one per line). */
-export function parseEventlogLines(stdout: string): RawEvent[] {
-  return stdout
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map(parseEventLine);
-}
-
-export function parseEventLine(line: string): RawEvent {
-  const entry = parseExactJson(line);
-  if (!isJsonObject(entry) || typeof entry.name !== "string" || typeof entry.timestamp !== "number") {
-    throw new Error(`unexpected eventlog entry: ${line.slice(0, 200)}`);
-  }
-  const event: RawEvent = { timestamp: entry.timestamp, name: entry.name };
-  if (isJsonObject(entry.context)) event.context = entry.context;
-  return event;
-}
 
 /** Creates FluxCalls that run the flux command line. */
 export function createFluxCliCalls(options: FluxCliOptions): FluxCalls {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseExactJson, toPlainJson } from "../../../../server/backends/flux/exact-json.js";
-import { parseJobListLines } from "../../../../server/backends/flux/flux-cli.js";
+import { parseJobListLines } from "../../../../server/backends/flux/flux-output.js";
 import { formatJobId, parseJobId } from "../../../../server/backends/jobid.js";
 import { readTranscript } from "../../../support/fake-flux/transcript.js";
 
