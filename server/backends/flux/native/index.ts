@@ -19,7 +19,7 @@ export { connectLocal } from "./connect-local.js";
 export { createFrameDecoder } from "./frame-decoder.js";
 export { decodeMessageBody, encodeMessage, FluxProtocolError } from "./message-codec.js";
 export type { FluxMessage } from "./message-codec.js";
-export { decodeJsonPayload, encodeJsonPayload, stringifyExact } from "./payload-json.js";
+export { decodeJsonPayload, encodeJsonPayload, parseJsonExactFast, stringifyExact } from "./payload-json.js";
 export { FluxRpcError, isFluxRpcError } from "./rpc-error.js";
 export { signNone, unwrapNone } from "./sign-none.js";
 export { Errno, MsgFlag, MsgType } from "./wire-constants.js";

@@ -64,6 +64,8 @@ export interface NativeFluxCalls extends FluxCalls {
   watchEventlog(id: bigint, path: EventlogPath, signal: AbortSignal): AsyncIterable<RawEvent>;
   /** The instance's configuration (config.get), always offered by this transport. */
   config(): Promise<ExactJson>;
+  /** Many jobspecs at once (all lookups in flight); unknown ids are left out. */
+  jobspecs(ids: readonly bigint[]): Promise<Map<bigint, ExactJson>>;
   /** The broker's version attribute (what `flux version` prints as "broker:"). */
   brokerVersion(): Promise<string>;
   /** Connects now: resolves once the handshake and version check passed. */
@@ -199,6 +201,18 @@ export function createNativeFluxCalls(options: NativeFluxCallsOptions): NativeFl
     async jobspec(id) {
       // info.c: the current jobspec (jobspec-update events applied), as `flux job info ID jobspec`.
       return parseExactJson((await lookup(id, "jobspec", LookupFlag.CURRENT, "jobspec"))!);
+    },
+
+    async jobspecs(ids) {
+      // All lookups in flight at once on the one connection; jobs Flux does not know are left out.
+      const out = new Map<bigint, ExactJson>();
+      await Promise.all(
+        ids.map(async (id) => {
+          const text = await lookup(id, "jobspec", LookupFlag.CURRENT, "jobspec", true);
+          if (text !== undefined) out.set(id, parseExactJson(text));
+        }),
+      );
+      return out;
     },
 
     async cancel(id, note) {

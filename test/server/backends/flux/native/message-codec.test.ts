@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseExactJson } from "../../../../../server/backends/flux/exact-json.js";
 import {
   decodeJsonPayload,
   decodeMessageBody,
@@ -6,6 +7,7 @@ import {
   encodeMessage,
   FluxProtocolError,
   MsgFlag,
+  parseJsonExactFast,
   MsgType,
   stringifyExact,
   type FluxMessage,
@@ -141,6 +143,32 @@ describe("payloads", () => {
   it("writes strings with escapes the C side reads back", () => {
     const text = stringifyExact({ s: 'a"b\\c\n\u0000🥞' });
     expect(JSON.parse(text)).toEqual({ s: 'a"b\\c\n\u0000🥞' });
+  });
+
+  it("parses fast yet as exactly as the exact parser, whatever digits hide in strings", () => {
+    // A seeded generator of awkward JSON: long integers as values, inside strings, after
+    // escaped quotes and backslashes, in fractions and exponents, negative, at the edges of 2^53.
+    let seed = 7; // mulberry32
+    const rnd = (n: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    const pieces = ["9007199254740991", "9007199254740992", "9007199254740993", "-9007199254740993", "18446744073709551615", "1234567890123456", "0", "1.5", "0.12345678901234567891", "12345678901234567e2", "1795935317.9940498"];
+    const strings = ['"12345678901234567"', '"a\\\\"', '"x\\"12345678901234567"', '"x\\\\\\"12345678901234567"', '"\\\\"', '"ƒ6FP9YmD"', '":12345678901234567,"', '""'];
+    const value = (depth: number): string => {
+      const k = rnd(depth > 2 ? 2 : 4);
+      if (k === 0) return pieces[rnd(pieces.length)]!;
+      if (k === 1) return strings[rnd(strings.length)]!;
+      if (k === 2) return `[${Array.from({ length: rnd(4) }, () => value(depth + 1)).join(",")}]`;
+      return `{${Array.from({ length: rnd(4) }, (_, i) => `"k${i}":${value(depth + 1)}`).join(", ")}}`;
+    };
+    const show = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? `${x}n` : x));
+    for (let i = 0; i < 2000; i++) {
+      const text = `{"v":${value(0)},"id":${pieces[rnd(pieces.length)]}}`;
+      expect(show(parseJsonExactFast(text)), text).toBe(show(parseExactJson(text)));
+    }
   });
 
   it("refuses a payload that is not a JSON object", () => {

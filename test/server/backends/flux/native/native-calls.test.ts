@@ -144,6 +144,14 @@ describe("native FluxCalls", () => {
     expect(sent(broker, "job-info.lookup")[0]!.payload).toEqual({ id: Number(COMPLETED), keys: ["jobspec"], flags: 2 });
   });
 
+  it("reads many jobspecs at once, leaving out unknown jobs", async () => {
+    const { broker, calls } = await setup();
+    const specs = await calls.jobspecs([COMPLETED, 5n]);
+    expect([...specs.keys()]).toEqual([COMPLETED]);
+    expect(specs.get(COMPLETED)).toMatchObject({ version: 1, attributes: { system: { job: { name: "printer" } } } });
+    expect(sent(broker, "job-info.lookup")).toHaveLength(2);
+  });
+
   it("watches a finished job's eventlog to its end, by itself", async () => {
     const { calls } = await setup();
     const names: string[] = [];
