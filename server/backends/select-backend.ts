@@ -1,20 +1,22 @@
 /**
- * Chooses and builds the job backend from config. With "auto", the flux backend is
- * used when a Flux instance answers, else the embedded local backend; the choice and
- * the reason are logged.
+ * Chooses and builds the job backend from config (the only place that names concrete
+ * backends). With "auto", the flux backend is used when a Flux instance answers, else
+ * the embedded local backend; "flux" refuses to start, with the reason, when none does.
+ * The choice and the reason are logged.
  */
 import path from "node:path";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { JobBackend } from "./backend.js";
+import { createFluxBackend, probeFlux } from "./flux/index.js";
 import { createLocalBackend } from "./local/index.js";
 
-export async function selectBackend(config: Config, logger: Logger): Promise<JobBackend> {
-  if (config.backend === "flux") {
-    throw new Error("the flux backend is not available in this build yet");
-  }
-  const reason = config.backend === "local" ? "FLUX_RESTFUL_BACKEND=local" : "auto: no Flux instance probed";
-  logger.info("backend selected", { backend: "local", reason });
+/** Thrown when FLUX_RESTFUL_BACKEND=flux and no instance answers; main.ts prints it and exits. */
+export class BackendSelectionError extends Error {
+  override name = "BackendSelectionError" as const;
+}
+
+function localBackend(config: Config, logger: Logger): JobBackend {
   return createLocalBackend({
     dataDir: path.join(config.dataDir, "local"),
     cores: config.localCores,
@@ -23,4 +25,36 @@ export async function selectBackend(config: Config, logger: Logger): Promise<Job
     baseEnvironment: config.jobBaseEnvironment,
     logger: logger.child({ component: "local-backend" }),
   });
+}
+
+function fluxBackend(config: Config, logger: Logger): JobBackend {
+  return createFluxBackend({
+    fluxCommand: config.fluxCommand,
+    fluxUri: config.fluxUri,
+    baseEnvironment: config.jobBaseEnvironment,
+    mode: config.serverMode,
+    logger: logger.child({ component: "flux-backend" }),
+  });
+}
+
+export async function selectBackend(config: Config, logger: Logger): Promise<JobBackend> {
+  if (config.backend === "local") {
+    logger.info("backend selected", { backend: "local", reason: "FLUX_RESTFUL_BACKEND=local" });
+    return localBackend(config, logger);
+  }
+  const probe = await probeFlux({
+    fluxCommand: config.fluxCommand,
+    fluxUri: config.fluxUri,
+    baseEnvironment: config.jobBaseEnvironment,
+    logger,
+  });
+  if (probe.ok) {
+    logger.info("backend selected", { backend: "flux", reason: probe.reason });
+    return fluxBackend(config, logger);
+  }
+  if (config.backend === "flux") {
+    throw new BackendSelectionError(`FLUX_RESTFUL_BACKEND=flux, but ${probe.reason}`);
+  }
+  logger.info("backend selected", { backend: "local", reason: `auto: ${probe.reason}` });
+  return localBackend(config, logger);
 }
