@@ -7,7 +7,7 @@
  */
 import type { Logger } from "../../../logger.js";
 import { BackendUnavailableError } from "../../backend-errors.js";
-import { isJsonObject, parseExactJson, type ExactJson } from "../exact-json.js";
+import { isJsonObject, type ExactJson } from "../exact-json.js";
 import type { FluxCalls, JobListRecord, RawEvent, ResourceSnapshot, SubmitOptions } from "../flux-calls.js";
 import type { FluxErrorContext } from "../flux-error.js";
 import { decodeIdset, encodeIdset } from "../idset.js";
@@ -17,6 +17,7 @@ import { localSocketPath } from "./connect-local.js";
 import { parseEventlogLine, parseEventlogText } from "./eventlog-text.js";
 import { jobListConstraint, type JobListFilter } from "./job-list-constraint.js";
 import { nativeErrorToBackendError } from "./native-error.js";
+import { parseJsonExactFast } from "./payload-json.js";
 import { isFluxRpcError } from "./rpc-error.js";
 import { signNone } from "./sign-none.js";
 import { Errno, EventWatchFlag, LookupFlag } from "./wire-constants.js";
@@ -200,7 +201,7 @@ export function createNativeFluxCalls(options: NativeFluxCallsOptions): NativeFl
 
     async jobspec(id) {
       // info.c: the current jobspec (jobspec-update events applied), as `flux job info ID jobspec`.
-      return parseExactJson((await lookup(id, "jobspec", LookupFlag.CURRENT, "jobspec"))!);
+      return parseJsonExactFast((await lookup(id, "jobspec", LookupFlag.CURRENT, "jobspec"))!);
     },
 
     async jobspecs(ids) {
@@ -209,7 +210,7 @@ export function createNativeFluxCalls(options: NativeFluxCallsOptions): NativeFl
       await Promise.all(
         ids.map(async (id) => {
           const text = await lookup(id, "jobspec", LookupFlag.CURRENT, "jobspec", true);
-          if (text !== undefined) out.set(id, parseExactJson(text));
+          if (text !== undefined) out.set(id, parseJsonExactFast(text));
         }),
       );
       return out;
