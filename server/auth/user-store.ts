@@ -44,11 +44,14 @@ export const isUserError = (e: unknown): e is UserError =>
 /** Same rule as the proto and as useradd's default: letters, digits, ".", "_", "-", at most 32. */
 const NAME = /^[A-Za-z_][A-Za-z0-9._-]{0,31}$/;
 
+/** A name as quoted in a message: at most 64 characters, so a hostile one does not flood answers and logs. */
+const quoted = (name: string): string => (name.length > 64 ? `${name.slice(0, 64)}…` : name);
+
 export function validateUserName(name: string): void {
   if (!NAME.test(name)) {
     throw new UserError(
       "invalid",
-      `user name "${name}" is not valid: use letters, digits, ".", "_" and "-", starting with a letter or "_", at most 32 characters`,
+      `user name "${quoted(name)}" is not valid: use letters, digits, ".", "_" and "-", starting with a letter or "_", at most 32 characters`,
     );
   }
 }
@@ -147,7 +150,7 @@ export function createUserStore(options: UserStoreOptions): UserStore {
 
   const mustGet = (name: string): Row => {
     const row = selectOne.get(name);
-    if (!row) throw new UserError("not-found", `user "${name}" not found`);
+    if (!row) throw new UserError("not-found", `user "${quoted(name)}" not found`);
     return row;
   };
 
@@ -176,7 +179,7 @@ export function createUserStore(options: UserStoreOptions): UserStore {
     },
 
     remove(name) {
-      if (remove.run(name).changes === 0) throw new UserError("not-found", `user "${name}" not found`);
+      if (remove.run(name).changes === 0) throw new UserError("not-found", `user "${quoted(name)}" not found`);
     },
 
     async setPassword(name, password) {
@@ -184,7 +187,7 @@ export function createUserStore(options: UserStoreOptions): UserStore {
       mustGet(name);
       const hash = await hashPassword(password, cost);
       if (updatePassword.run(hash, newTokenVersion(), name).changes === 0) {
-        throw new UserError("not-found", `user "${name}" not found`);
+        throw new UserError("not-found", `user "${quoted(name)}" not found`);
       }
     },
 

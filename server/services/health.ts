@@ -36,7 +36,7 @@ export function createHealthService(options: HealthServiceOptions): ServiceImpl<
   return {
     async check(request) {
       if (!known.has(request.service)) {
-        throw new ConnectError(`service "${request.service}" not found`, Code.NotFound);
+        throw new ConnectError(`service "${request.service.length > 64 ? `${request.service.slice(0, 64)}…` : request.service}" not found`, Code.NotFound);
       }
       return { status: await probe() };
     },
