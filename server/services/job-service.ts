@@ -92,6 +92,10 @@ export function createJobService(options: JobServiceOptions): ServiceImpl<typeof
         throw invalidField("page_size", `must be from 0 to ${MAX_PAGE_SIZE} (got ${req.pageSize})`);
       }
       if (!Number.isFinite(req.since) || req.since < 0) throw invalidField("since", `must be 0 or more (got ${req.since})`);
+      // Filters longer than anything stored match nothing; a huge search pattern only costs a scan.
+      for (const [field, value, max] of [["search", req.search, 1024], ["name", req.name, 1024], ["user", req.user, 256]] as const) {
+        if (value.length > max) throw invalidField(field, `is too long (${value.length} characters, at most ${max})`);
+      }
       checkMask("state_mask", req.stateMask, JobStateBit);
       checkMask("result_mask", req.resultMask, JobResultBit);
       const result = await mapErrors(() =>
