@@ -197,6 +197,12 @@ export const SETTINGS = {
     parse: parseOptionalString,
     doc: "flux backend: the instance to use (default: the enclosing instance, as `flux` finds it).",
   },
+  fluxTransport: {
+    env: ["FLUX_RESTFUL_FLUX_TRANSPORT"],
+    default: "auto" as "auto" | "native" | "cli",
+    parse: parseOneOf(["auto", "native", "cli"] as const),
+    doc: "flux backend: native (the broker's local:// socket), cli (one flux command per call), or auto (native when FLUX_URI is a local:// broker that answers, else cli). See docs/flux-native-transport.md.",
+  },
   requireAuth: {
     env: ["FLUX_REQUIRE_AUTH"],
     flag: "--require-auth",

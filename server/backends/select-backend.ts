@@ -8,7 +8,8 @@ import path from "node:path";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { JobBackend } from "./backend.js";
-import { createFluxBackend, probeFlux } from "./flux/index.js";
+import { createFluxBackend, createFluxCliCalls, probeFlux } from "./flux/index.js";
+import { selectFluxTransport } from "./flux/native/index.js";
 import { createLocalBackend } from "./local/index.js";
 
 /** Thrown when FLUX_RESTFUL_BACKEND=flux and no instance answers; main.ts prints it and exits. */
@@ -27,14 +28,23 @@ function localBackend(config: Config, logger: Logger): JobBackend {
   });
 }
 
-function fluxBackend(config: Config, logger: Logger): JobBackend {
-  return createFluxBackend({
+async function fluxBackend(config: Config, logger: Logger): Promise<JobBackend> {
+  const options = {
     fluxCommand: config.fluxCommand,
     fluxUri: config.fluxUri,
     baseEnvironment: config.jobBaseEnvironment,
     mode: config.serverMode,
     logger: logger.child({ component: "flux-backend" }),
-  });
+  };
+  // FLUX_RESTFUL_FLUX_TRANSPORT: the broker socket or one command per call (docs/flux-native-transport.md).
+  const transport = await selectFluxTransport({ setting: config.fluxTransport, fluxUri: config.fluxUri, logger: options.logger, cli: createFluxCliCalls(options) });
+  const backend = createFluxBackend({ ...options, calls: transport.calls });
+  const close = backend.close.bind(backend);
+  backend.close = async () => {
+    await close();
+    await transport.close();
+  };
+  return backend;
 }
 
 export async function selectBackend(config: Config, logger: Logger): Promise<JobBackend> {
@@ -50,7 +60,7 @@ export async function selectBackend(config: Config, logger: Logger): Promise<Job
   });
   if (probe.ok) {
     logger.info("backend selected", { backend: "flux", reason: probe.reason });
-    return fluxBackend(config, logger);
+    return await fluxBackend(config, logger);
   }
   if (config.backend === "flux") {
     throw new BackendSelectionError(`FLUX_RESTFUL_BACKEND=flux, but ${probe.reason}`);
