@@ -57,10 +57,12 @@ function report(key: string, r: LoopResult): void {
 }
 
 /** A submit function through the server (api) or the backend (backend), and how to stop it. */
-async function submitter(fluxUri: string, transport: "native" | "cli"): Promise<{ submit: () => Promise<unknown>; stop: () => Promise<void>; level: string }> {
+async function submitter(fluxUri: string, transport: "native" | "cli", fluxCommand?: string): Promise<{ submit: () => Promise<unknown>; stop: () => Promise<void>; level: string }> {
   if (LEVEL === "api") {
     try {
-      const server = await startServerProcess({ FLUX_RESTFUL_BACKEND: "flux", FLUX_URI: fluxUri, FLUX_RESTFUL_FLUX_TRANSPORT: transport });
+      const env: Record<string, string> = { FLUX_RESTFUL_BACKEND: "flux", FLUX_URI: fluxUri, FLUX_RESTFUL_FLUX_TRANSPORT: transport };
+      if (fluxCommand !== undefined) env.FLUX_RESTFUL_FLUX_CMD = fluxCommand;
+      const server = await startServerProcess(env);
       const client = createClient(JobService, createConnectTransport({ baseUrl: server.url, httpVersion: "2", useBinaryFormat: true }));
       return { submit: () => client.submitJob({ command: ["true"] }), stop: () => server.stop(), level: "api" };
     } catch (e) {
@@ -136,15 +138,22 @@ async function benchList(label: string, backend: JobBackend): Promise<void> {
   }
 }
 
-async function startSyntheticBroker(jobs: number): Promise<{ uri: string; stop: () => Promise<void> }> {
+async function startSyntheticBroker(jobs: number): Promise<{ uri: string; fluxCommand: string; stop: () => Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "test/support/fake-broker/run-fake-broker.ts", "--synthetic", String(jobs)], { stdio: ["ignore", "pipe", "inherit"] });
-  const uri = await new Promise<string>((resolve, reject) => {
+  const printed = new Map<string, string>();
+  await new Promise<void>((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! });
-    lines.on("line", (l) => l.startsWith("FLUX_URI=") && resolve(l.slice("FLUX_URI=".length)));
+    lines.on("line", (l) => {
+      const [k, ...v] = l.split("=");
+      printed.set(k!, v.join("="));
+      if (printed.has("FLUX_URI") && printed.has("FAKE_FLUX_COMMAND")) resolve();
+    });
     child.once("exit", (code) => reject(new Error(`fake broker exited with ${code}`)));
   });
   return {
-    uri,
+    uri: printed.get("FLUX_URI")!,
+    // The stand-in flux answers the server's readiness probe; submissions go over the socket.
+    fluxCommand: printed.get("FAKE_FLUX_COMMAND")!,
     stop: async () => {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
@@ -166,7 +175,7 @@ async function benchFake(): Promise<void> {
       await calls.close();
     }
     for (const clients of CLIENTS) {
-      const s = await submitter(broker.uri, "native");
+      const s = await submitter(broker.uri, "native", broker.fluxCommand);
       try {
         await s.submit();
         report(`fake native submit x${clients} (${s.level})`, await runLoop(clients, SECONDS, s.submit));
