@@ -2,9 +2,11 @@
  * The shared JobBackend contract over the native transport: the flux backend with
  * native FluxCalls talking to the fake broker in instance mode, which runs jobs in the
  * stand-in flux's state directory (so `flux job attach`, the stand-in command, streams
- * their output). The same suite runs over the CLI transport in ../flux-contract.test.ts.
+ * their output); and against a real instance when FLUX_URI's broker answers. The same
+ * suite runs over the CLI transport in ../flux-contract.test.ts.
  */
 import path from "node:path";
+import { describe, it } from "vitest";
 import { createFluxBackend } from "../../../../../server/backends/flux/index.js";
 import { createNativeFluxCalls } from "../../../../../server/backends/flux/native/index.js";
 import { createSilentLogger } from "../../../../../server/logger.js";
@@ -12,6 +14,7 @@ import { describeBackendContract } from "../../../../support/backend-contract.js
 import { startFakeBroker } from "../../../../support/fake-broker/fake-broker.js";
 import { createInstanceHandler } from "../../../../support/fake-broker/instance-handler.js";
 import { createFakeFlux } from "../../../../support/fake-flux/fake-flux.js";
+import { realBroker } from "./real-broker.js";
 
 describeBackendContract("flux (native transport, fake broker)", async () => {
   const fake = await createFakeFlux();
@@ -38,3 +41,27 @@ describeBackendContract("flux (native transport, fake broker)", async () => {
     },
   };
 });
+
+const real = await realBroker();
+if ("uri" in real) {
+  describeBackendContract("flux (native transport, real instance)", async () => {
+    const logger = createSilentLogger();
+    const calls = createNativeFluxCalls({ fluxUri: real.uri, logger });
+    const baseEnvironment = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", LANG: "C.UTF-8", FLUX_URI: real.uri };
+    const backend = createFluxBackend({ fluxUri: real.uri, baseEnvironment, logger, calls });
+    await backend.start();
+    return {
+      backend,
+      followerCount: () => backend.attach.activePids().length,
+      async cleanup() {
+        await backend.close();
+        await calls.close();
+      },
+    };
+  });
+} else {
+  process.emitWarning(`real-Flux native contract skipped: ${real.skip}`, { code: "FLUX_RESTFUL_REAL_FLUX_SKIPPED" });
+  describe("JobBackend contract: flux (native transport, real instance)", () => {
+    it.skip(`skipped: ${real.skip}`, () => {});
+  });
+}

@@ -9,24 +9,12 @@ import { execSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { isJobInactiveError } from "../../../../../server/backends/backend-errors.js";
 import { buildJobspec } from "../../../../../server/backends/flux/index.js";
-import { connectLocal, createNativeFluxCalls, localSocketPath, type NativeFluxCalls } from "../../../../../server/backends/flux/native/index.js";
+import { createNativeFluxCalls, type NativeFluxCalls } from "../../../../../server/backends/flux/native/index.js";
 import { createSilentLogger } from "../../../../../server/logger.js";
 import { jobRequest } from "../../../../support/backend-contract-helpers.js";
+import { realBroker } from "./real-broker.js";
 
-async function reachable(): Promise<{ uri: string } | { skip: string }> {
-  const uri = process.env.FLUX_URI;
-  if (!uri) return { skip: "FLUX_URI is not set" };
-  const socketPath = localSocketPath(uri);
-  if (!socketPath) return { skip: `FLUX_URI "${uri}" is not local://` };
-  try {
-    (await connectLocal(socketPath, 2000)).socket.destroy();
-    return { uri };
-  } catch (e) {
-    return { skip: `no broker completes the handshake at ${uri}: ${(e as Error).message}` };
-  }
-}
-
-const target = await reachable();
+const target = await realBroker();
 
 if ("skip" in target) {
   process.emitWarning(`real-Flux native transport tests skipped: ${target.skip}`, { code: "FLUX_RESTFUL_REAL_FLUX_SKIPPED" });
