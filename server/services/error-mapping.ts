@@ -38,3 +38,9 @@ export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
 export function invalidField(field: string, message: string): ConnectError {
   return new ConnectError(`${field}: ${message}`, Code.InvalidArgument);
 }
+
+/** Input as quoted in a message: at most `max` characters, so a hostile value cannot flood answers and logs. */
+export function quoted(text: string, max = 64): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
+}

@@ -9,7 +9,7 @@ import { StreamJobOutputResponseSchema } from "../../gen/flux/restful/v1/job_ser
 import { JobResultBit, JobStateBit, ORDER_COLUMNS, type JobBackend, type JobOwner, type JobRecord, type OrderColumn } from "../backends/backend.js";
 import { formatJobId, isInvalidJobIdError, parseJobId } from "../backends/jobid.js";
 import { kCaller, type Caller } from "../context.js";
-import { invalidField, mapErrors, toConnectError } from "./error-mapping.js";
+import { invalidField, mapErrors, quoted, toConnectError } from "./error-mapping.js";
 import { toJob, toJobEvent, toNode, toOutputChunk } from "./job-mapper.js";
 import { validateSubmit, type SubmitLimits } from "./submit-validation.js";
 
@@ -51,7 +51,7 @@ function checkMask(field: string, mask: number, bits: Readonly<Record<string, nu
 function parseOrderBy(text: string): { column: OrderColumn; descending: boolean } {
   const [column = "t_submit", direction = "desc", ...rest] = text.trim().split(/\s+/).filter(Boolean);
   if (!(ORDER_COLUMNS as readonly string[]).includes(column) || !["asc", "desc"].includes(direction) || rest.length) {
-    throw invalidField("order_by", `must be one of ${ORDER_COLUMNS.join(", ")}, optionally followed by asc or desc (got "${text}")`);
+    throw invalidField("order_by", `must be one of ${ORDER_COLUMNS.join(", ")}, optionally followed by asc or desc (got "${quoted(text)}")`);
   }
   return { column: column as OrderColumn, descending: direction === "desc" };
 }

@@ -6,7 +6,7 @@
 import path from "node:path";
 import type { SubmitJobRequest } from "../../gen/flux/restful/v1/job_service_pb.js";
 import type { JobRequest } from "../backends/backend.js";
-import { invalidField } from "./error-mapping.js";
+import { invalidField, quoted } from "./error-mapping.js";
 
 export interface SubmitLimits {
   /** Commands accepted with is_launcher (matched on the base name of argv[0]). */
@@ -77,7 +77,7 @@ export function validateSubmit(req: SubmitJobRequest, limits: SubmitLimits): Job
   }
 
   checkString("workdir", req.workdir, 4096);
-  if (req.workdir !== "" && !path.isAbsolute(req.workdir)) invalid("workdir", `must be an absolute path (got "${req.workdir}")`);
+  if (req.workdir !== "" && !path.isAbsolute(req.workdir)) invalid("workdir", `must be an absolute path (got "${quoted(req.workdir)}")`);
   checkString("name", req.name, 1024);
   checkString("queue", req.queue, 256);
 
@@ -87,7 +87,7 @@ export function validateSubmit(req: SubmitJobRequest, limits: SubmitLimits): Job
   if (req.isLauncher) {
     const program = path.basename(req.command[0]!);
     if (!limits.launchers.includes(program)) {
-      invalid("is_launcher", `"${program}" is not an allowed launcher (allowed: ${limits.launchers.join(", ") || "none"})`);
+      invalid("is_launcher", `"${quoted(program)}" is not an allowed launcher (allowed: ${limits.launchers.join(", ") || "none"})`);
     }
   }
 
