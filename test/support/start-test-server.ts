@@ -48,7 +48,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   );
   const logs: Record<string, unknown>[] = [];
   const logger = createJsonLogger({ level: "debug", write: (line) => logs.push(JSON.parse(line)) });
-  const server = await createServer(config, { logger, ...options.deps });
+  let server: FluxRestfulServer;
+  try {
+    server = await createServer(config, { logger, ...options.deps });
+  } catch (e) {
+    if (ownDir) await fs.rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   const { url, address } = await server.listen();
   return {
     url,

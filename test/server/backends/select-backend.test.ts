@@ -4,7 +4,8 @@
  * follows the instance.
  */
 import { createClient } from "@connectrpc/connect";
-import { afterEach, describe, expect, it } from "vitest";
+import fs from "node:fs/promises";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { JobResult } from "../../../gen/flux/restful/v1/job_pb.js";
 import { JobService } from "../../../gen/flux/restful/v1/job_service_pb.js";
 import { createFakeFlux, type FakeFlux } from "../../support/fake-flux/fake-flux.js";
@@ -53,7 +54,10 @@ describe("backend selection", () => {
       env: { FLUX_RESTFUL_BACKEND: "flux", FLUX_RESTFUL_FLUX_CMD: fake.fluxCommand, FLUX_URI: fake.uri },
     });
     await fake.stop();
+    // The stand-in recreates its state dir when probed after stop: remove it once the server is gone.
+    const leftover = fake.dir;
     fake = undefined;
+    onTestFinished(() => fs.rm(leftover, { recursive: true, force: true }));
     let status = 0;
     for (let i = 0; i < 50 && status !== 503; i++) {
       status = (await fetch(`${server.url}/readyz`)).status;
