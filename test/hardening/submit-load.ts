@@ -3,7 +3,7 @@
  * the crash and shutdown tests. Each submission carries a unique token (its job name and
  * what it prints), so afterwards every job can be matched to the one request that made it.
  */
-import { createClient, type Client } from "@connectrpc/connect";
+import { ConnectError, createClient, type Client, type Code } from "@connectrpc/connect";
 import { JobService } from "../../gen/flux/restful/v1/job_service_pb.js";
 import { createTransports, type TransportName } from "../support/transports.js";
 
@@ -13,6 +13,7 @@ export interface Submission {
   id?: string;
   /** The call failed (the server went away mid-call): it may or may not exist. */
   failed?: string;
+  failedCode?: Code;
 }
 
 export interface SubmitLoad {
@@ -45,7 +46,9 @@ export function startSubmitLoad(url: string, clients: number, prefix: string): S
       try {
         submission.id = (await client.submitJob(tokenJob(submission.token), { timeoutMs: 20_000 })).id;
       } catch (e) {
-        submission.failed = String(e);
+        const err = ConnectError.from(e);
+        submission.failed = err.rawMessage;
+        submission.failedCode = err.code;
         await new Promise((r) => setTimeout(r, 50));
       }
     }
