@@ -219,10 +219,11 @@ export function createJobEngine(options: JobEngineOptions) {
       requestSchedule();
     },
 
-    /** Forgets a job whose row could not be committed. */
+    /** Forgets a job whose row could not be committed, queued writes included (they are retried). */
     discard(job: LiveJob): void {
       scheduler.remove(job.record.id);
       active.delete(job.record.id);
+      store.forget(job.record.id);
     },
 
     raise,

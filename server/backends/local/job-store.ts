@@ -17,7 +17,7 @@ export interface JobStoreOptions {
   dataDir: string;
   /** Called after each commit (the backend schedules newly committed jobs from here). */
   afterCommit?: () => void;
-  /** Called when a commit fails; the writes of that batch are lost. */
+  /** Called when a commit fails; the batch stays queued and is retried (see commit()). */
   onCommitError?: (error: unknown) => void;
 }
 
@@ -28,6 +28,9 @@ export interface StoredJob {
 
 /** Queued output bytes that trigger a commit without waiting for the next turn. */
 const COMMIT_BYTES = 4 * 1024 * 1024;
+/** After a failed commit (a full disk), the next try waits this long, doubling up to RETRY_MAX_MS. */
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 5000;
 export const DB_FILE = "jobs.sqlite";
 
 const STREAMS = ["stdout", "stderr"] as const;
@@ -71,6 +74,9 @@ export function createJobStore(options: JobStoreOptions) {
   let waiters: Waiter[] = [];
   let scheduled = false;
   let closed = false;
+  /** Set while commits fail: the error waiters get, and when to try again. */
+  let failing: { error: BackendStorageError; retryAtMs: number; delayMs: number } | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
 
   const commitBatch = db.transaction(
     (jobs: (() => Record<string, unknown>)[], events: unknown[][], chunks: unknown[][]) => {
@@ -89,34 +95,57 @@ export function createJobStore(options: JobStoreOptions) {
     });
   }
 
-  /** Commits every queued write now; a failure rejects the batch's waiters and goes to onCommitError. */
+  /**
+   * Commits every queued write now. When SQLite refuses (a full disk, a read-only file), the
+   * writes stay queued, in order, and are tried again with backoff: a job that ends while the
+   * disk is full still ends in the database once there is room. Meanwhile whoever waits for a
+   * commit (a submit) is refused at once with BackendStorageError.
+   */
   function commit(): void {
     if (closed) return;
+    if (failing !== undefined && Date.now() < failing.retryAtMs) {
+      settle(waiters, failing.error);
+      waiters = [];
+      return;
+    }
     if (pendingJobs.size === 0 && pendingEvents.length === 0 && pendingChunks.length === 0) {
+      failing = undefined;
       settle(waiters, undefined);
       waiters = [];
       return;
     }
-    const jobs = [...pendingJobs.values()];
-    const events = pendingEvents;
-    const chunks = pendingChunks;
     const batchWaiters = waiters;
-    pendingJobs = new Map();
-    pendingEvents = [];
-    pendingChunks = [];
-    pendingBytes = 0;
     waiters = [];
     try {
-      commitBatch(jobs, events, chunks);
+      commitBatch([...pendingJobs.values()], pendingEvents, pendingChunks);
     } catch (e) {
-      const error = new BackendStorageError("the job database refused a write", { cause: e });
+      const delayMs = failing === undefined ? RETRY_FIRST_MS : Math.min(failing.delayMs * 2, RETRY_MAX_MS);
+      const error = new BackendStorageError("the job database refused a write (is the data dir's disk full?); try again later", { cause: e });
+      failing = { error, retryAtMs: Date.now() + delayMs, delayMs };
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined;
+        commit();
+      }, delayMs);
+      retryTimer.unref();
       settle(batchWaiters, error);
       options.onCommitError?.(error);
       return;
     }
+    pendingJobs = new Map();
+    pendingEvents = [];
+    pendingChunks = [];
+    pendingBytes = 0;
+    failing = undefined;
     settle(batchWaiters, undefined);
     options.afterCommit?.();
   }
+
+  /** Queued (not yet committed) events and chunks of one job: reads include them while commits fail. */
+  const pendingOf = (rows: unknown[][], id: bigint) => {
+    const key = toDbId(id);
+    return rows.filter((r) => r[0] === key);
+  };
 
   function settle(list: Waiter[], error: unknown): void {
     for (const w of list) error === undefined ? w.resolve() : w.reject(error);
@@ -155,8 +184,18 @@ export function createJobStore(options: JobStoreOptions) {
 
     commit,
 
+    /** Drops a job's queued writes: its creation was refused, so it must not appear later. */
+    forget(id: bigint): void {
+      const key = toDbId(id);
+      pendingJobs.delete(id);
+      pendingEvents = pendingEvents.filter((e) => e[0] !== key);
+      pendingChunks = pendingChunks.filter((c) => c[0] !== key);
+    },
+
     getJob(id: bigint): StoredJob | undefined {
       commit();
+      const queued = pendingJobs.get(id);
+      if (queued !== undefined) return fromRow(queued() as JobRow);
       const row = selectJob.get(toDbId(id)) as JobRow | undefined;
       return row === undefined ? undefined : fromRow(row);
     },
@@ -170,6 +209,9 @@ export function createJobStore(options: JobStoreOptions) {
     readEvents(id: bigint): JobEvent[] {
       commit();
       const rows = selectEvents.all(toDbId(id)) as { timestamp: number; name: string; context: string | null }[];
+      for (const [, seq, timestamp, name, context] of pendingOf(pendingEvents, id)) {
+        if ((seq as number) >= rows.length) rows.push({ timestamp: timestamp as number, name: name as string, context: context as string | null });
+      }
       return rows.map((r) => {
         const event: JobEvent = { timestamp: r.timestamp, name: r.name };
         if (r.context !== null) event.context = JSON.parse(r.context) as Record<string, unknown>;
@@ -193,6 +235,15 @@ export function createJobStore(options: JobStoreOptions) {
         bytes += r.data.byteLength;
         out.push({ offset: r.seq, stream: STREAMS[r.stream] ?? "stdout", rank: r.rank, timestamp: r.timestamp, data: r.data });
       }
+      // Chunks still queued follow the stored ones (the store holds a prefix of every job's output).
+      let next = out.length > 0 ? out[out.length - 1]!.offset + 1 : offset;
+      for (const [, seq, stream, rank, timestamp, data] of pendingOf(pendingChunks, id)) {
+        if (seq !== next || out.length >= limit) continue;
+        const chunk = data as Uint8Array;
+        if (out.length > 0 && bytes + chunk.byteLength > maxBytes) break;
+        bytes += chunk.byteLength;
+        out.push({ offset: next++, stream: STREAMS[stream as number] ?? "stdout", rank: rank as number, timestamp: timestamp as number, data: chunk });
+      }
       return out;
     },
 
@@ -215,6 +266,7 @@ export function createJobStore(options: JobStoreOptions) {
     /** Commits what is queued and closes the database. Idempotent. */
     close(): void {
       if (closed) return;
+      clearTimeout(retryTimer);
       try {
         commit();
       } finally {
