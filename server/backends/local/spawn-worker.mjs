@@ -1,11 +1,11 @@
-// The local backend's spawn thread (see task-spawner.ts for the protocol and why it exists).
+// The local backend's spawn process (see task-spawner.ts for the protocol and why it exists).
 //
-// Plain JavaScript on purpose: a worker thread does not inherit the TypeScript loader the
-// server runs under (tsx is registered in-process by bin/, vitest has its own), so this file
-// must load with Node alone. It uses only Node built-ins.
+// Plain JavaScript on purpose: it runs under Node alone, without the TypeScript loader the
+// server runs under (tsx is registered in-process by bin/, vitest has its own). It uses only
+// Node built-ins, and exits when the server's end of the IPC channel closes.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { parentPort } from "node:worker_threads";
+import path from "node:path";
 
 /** @type {Map<number, import("node:child_process").ChildProcess>} */
 const children = new Map();
@@ -23,6 +23,32 @@ function startTicks(pid) {
   }
 }
 
+/** @param {string} p */
+function isFile(p) {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why `argv0` cannot be started from `cwd` the way execvp would look for it, or undefined when
+ * it can. Node's spawn reports both a missing cwd and a missing command as ENOENT; a shell
+ * tells them apart, and so do we.
+ * @param {string} argv0 @param {string} cwd @param {string | undefined} pathVar
+ */
+function lookupFailure(argv0, cwd, pathVar) {
+  try {
+    if (!fs.statSync(cwd).isDirectory()) return `chdir ${cwd}: Not a directory`;
+  } catch {
+    return `chdir ${cwd}: No such file or directory`;
+  }
+  if (argv0.includes("/")) return isFile(path.resolve(cwd, argv0)) ? undefined : `${argv0}: No such file or directory`;
+  const dirs = (pathVar ?? "/usr/local/bin:/usr/bin:/bin").split(":");
+  return dirs.some((d) => isFile(path.resolve(cwd, d || ".", argv0))) ? undefined : `${argv0}: No such file or directory`;
+}
+
 /** @param {number} pgid @param {NodeJS.Signals} signal */
 function killGroup(pgid, signal) {
   try {
@@ -32,9 +58,20 @@ function killGroup(pgid, signal) {
   }
 }
 
-/** @param {{ task: number, file: string, args: string[], cwd: string, env: Record<string, string>, uid?: number, gid?: number }} m */
+/** @param {object} msg */
+function send(msg) {
+  if (process.connected) process.send?.(msg);
+}
+
+/** @param {{ task: number, file: string, args: string[], lookup: string, cwd: string, env: Record<string, string>, uid?: number, gid?: number }} m */
 function start(m) {
-  const post = (/** @type {object} */ msg) => parentPort?.postMessage({ task: m.task, ...msg });
+  const post = (/** @type {object} */ msg) => send({ task: m.task, ...msg });
+  const notFound = lookupFailure(m.lookup, m.cwd, m.env.PATH);
+  if (notFound !== undefined) {
+    post({ op: "unfound", reason: notFound });
+    post({ op: "closed", code: null, signal: null });
+    return;
+  }
   const ids = m.uid === undefined ? {} : { uid: m.uid, gid: m.gid };
   /** @type {import("node:child_process").ChildProcess} */
   let child;
@@ -63,7 +100,7 @@ function start(m) {
   });
 }
 
-parentPort?.on("message", (/** @type {any} */ m) => {
+process.on("message", (/** @type {any} */ m) => {
   if (m.op === "spawn") start(m);
   else if (m.op === "mute") {
     if (children.has(m.task)) muted.add(m.task);
@@ -73,3 +110,6 @@ parentPort?.on("message", (/** @type {any} */ m) => {
     if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) killGroup(child.pid, m.signal);
   }
 });
+// The server went away (closed us, or died): tasks keep running, as they would with Flux; a
+// restarted server finds them by pid and start time.
+process.on("disconnect", () => process.exit(0));

@@ -4,8 +4,6 @@
  * A task whose command cannot be started ends like a shell reports it: exit status 127 (not
  * found) or 126 (not executable), with the reason on the task's stderr.
  */
-import fs from "node:fs";
-import path from "node:path";
 import type { OutputStreamName } from "../backend.js";
 import type { TaskProcess } from "./job-rows.js";
 import type { TaskSpawner } from "./task-spawner.js";
@@ -49,26 +47,6 @@ export interface TaskGroup {
   readonly running: boolean;
 }
 
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Why argv0 cannot be found the way execvp would look for it, or undefined when it can. */
-function lookupFailure(argv0: string, cwd: string, pathVar: string | undefined): string | undefined {
-  try {
-    if (!fs.statSync(cwd).isDirectory()) return `chdir ${cwd}: Not a directory`;
-  } catch {
-    return `chdir ${cwd}: No such file or directory`;
-  }
-  if (argv0.includes("/")) return isFile(path.resolve(cwd, argv0)) ? undefined : `${argv0}: No such file or directory`;
-  const dirs = (pathVar ?? "/usr/local/bin:/usr/bin:/bin").split(":");
-  return dirs.some((d) => isFile(path.resolve(cwd, d || ".", argv0))) ? undefined : `${argv0}: No such file or directory`;
-}
-
 function spawnArgs(options: TaskGroupOptions): { file: string; args: string[]; ids: { uid?: number; gid?: number } } {
   const [file, ...args] = options.command as [string, ...string[]];
   const runAs = options.runAs;
@@ -101,26 +79,19 @@ export function startTaskGroup(spawner: TaskSpawner, options: TaskGroupOptions):
   };
 
   const { file, args, ids } = spawnArgs(options);
-  const environments = Array.from({ length: options.numTasks }, (_, rank) => options.environment(rank));
-  // Every task has the same command, cwd and PATH: look once.
-  const failure = lookupFailure(options.command[0]!, options.cwd, environments[0]?.PATH);
   for (let rank = 0; rank < options.numTasks; rank++) {
-    const env = environments[rank]!;
-    if (failure !== undefined) {
-      // Reported on the next turn, like a real exit, so callers see the start first.
-      setImmediate(() => {
-        reportFailure(rank, failure);
-        finishRank(rank, exitedStatus(127));
-      });
-      continue;
-    }
+    const env = options.environment(rank);
     let spawnError: { code: string; message: string } | undefined;
+    let notFound: string | undefined;
     const key = spawner.spawn(
-      { file, args, cwd: options.cwd, env, ...ids },
+      { file, args, lookup: options.command[0]!, cwd: options.cwd, env, ...ids },
       {
         onSpawned: (pid, startTicks) => {
           processes.push({ pid, startTicks });
           options.onSpawned?.();
+        },
+        onUnfound: (reason) => {
+          notFound = reason;
         },
         onError: (code, message) => {
           spawnError ??= { code, message };
@@ -128,6 +99,11 @@ export function startTaskGroup(spawner: TaskSpawner, options: TaskGroupOptions):
         onData: (stream, data) => options.onOutput(rank, stream, data),
         onClosed: (code, signal) => {
           live.delete(key);
+          if (notFound !== undefined) {
+            reportFailure(rank, notFound);
+            finishRank(rank, exitedStatus(127));
+            return;
+          }
           if (code === null && signal === null) {
             // spawn failed (e.g. EACCES): no process ran
             const errno = spawnError?.code;
