@@ -35,6 +35,18 @@ async function strayTasks(): Promise<string[]> {
   return out;
 }
 
+/** Direct children of a process. */
+async function childrenOf(pid: number): Promise<number[]> {
+  const text = await fs.readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
+  return text.trim() === "" ? [] : text.trim().split(/\s+/).map(Number);
+}
+
+/** Whether a process still runs (a zombie waiting for its reaper does not). */
+async function alive(pid: number): Promise<boolean> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+}
+
 async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: width }, async () => {
@@ -62,6 +74,8 @@ describe("crash safety: SIGKILL during continuous submission", () => {
   let server: ServerProcess;
   let port = 0;
   const troubles: Record<string, unknown>[] = [];
+  /** Children of the killed servers (the spawn helper and tasks): none may outlive its server for long. */
+  const orphans: number[] = [];
 
   async function start(): Promise<void> {
     server = await startServerProcess({ dataDir, port, env: { FLUX_RESTFUL_LOCAL_CORES: "4" } });
@@ -85,6 +99,7 @@ describe("crash safety: SIGKILL during continuous submission", () => {
       }
     })();
     await new Promise((r) => setTimeout(r, randomMs(1500, 4000)));
+    orphans.push(...(await childrenOf(server.pid)));
     server.kill("SIGKILL");
     await server.exited;
     troubles.push(...troubleIn(server.logs));
@@ -168,6 +183,10 @@ describe("crash safety: SIGKILL during continuous submission", () => {
     const deadline = Date.now() + 10_000;
     while ((await strayTasks()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await strayTasks()).toEqual([]);
+    expect(orphans.length).toBeGreaterThan(0);
+    while ((await Promise.all(orphans.map(alive))).some(Boolean) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const stillAlive = (await Promise.all(orphans.map(async (pid) => ((await alive(pid)) ? pid : undefined)))).filter((p) => p !== undefined);
+    expect(stillAlive, "children of a killed server still running").toEqual([]);
     expect([...troubles, ...troubleIn(server.logs)]).toEqual([]);
   });
 
