@@ -26,7 +26,7 @@ function startTicks(pid) {
 /** @param {string} p */
 function isFile(p) {
   try {
-    return fs.statSync(p).isFile();
+    return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
   } catch {
     return false;
   }
@@ -34,16 +34,14 @@ function isFile(p) {
 
 /**
  * Why `argv0` cannot be started from `cwd` the way execvp would look for it, or undefined when
- * it can. Node's spawn reports both a missing cwd and a missing command as ENOENT; a shell
+ * it can. Node's spawn reports a missing cwd and a missing command alike (ENOENT); a shell
  * tells them apart, and so do we.
  * @param {string} argv0 @param {string} cwd @param {string | undefined} pathVar
  */
 function lookupFailure(argv0, cwd, pathVar) {
-  try {
-    if (!fs.statSync(cwd).isDirectory()) return `chdir ${cwd}: Not a directory`;
-  } catch {
-    return `chdir ${cwd}: No such file or directory`;
-  }
+  const dir = fs.statSync(cwd, { throwIfNoEntry: false });
+  if (dir === undefined) return `chdir ${cwd}: No such file or directory`;
+  if (!dir.isDirectory()) return `chdir ${cwd}: Not a directory`;
   if (argv0.includes("/")) return isFile(path.resolve(cwd, argv0)) ? undefined : `${argv0}: No such file or directory`;
   const dirs = (pathVar ?? "/usr/local/bin:/usr/bin:/bin").split(":");
   return dirs.some((d) => isFile(path.resolve(cwd, d || ".", argv0))) ? undefined : `${argv0}: No such file or directory`;
@@ -66,11 +64,31 @@ function send(msg) {
 /** @param {{ task: number, file: string, args: string[], lookup: string, cwd: string, env: Record<string, string>, uid?: number, gid?: number }} m */
 function start(m) {
   const post = (/** @type {object} */ msg) => send({ task: m.task, ...msg });
-  const notFound = lookupFailure(m.lookup, m.cwd, m.env.PATH);
-  if (notFound !== undefined) {
-    post({ op: "unfound", reason: notFound });
+  /** Nothing started: say why, as a shell would when it can (see lookupFailure). @param {NodeJS.ErrnoException} e */
+  const refused = (e) => {
+    let reason;
+    try {
+      reason = lookupFailure(m.lookup, m.cwd, m.env.PATH);
+    } catch {
+      reason = undefined;
+    }
+    if (reason !== undefined) post({ op: "unfound", reason });
+    else post({ op: "error", code: e.code ?? "", message: String(e.message) });
     post({ op: "closed", code: null, signal: null });
-    return;
+  };
+  // The command is looked up only when the spawn fails (a lookup costs a stat per PATH entry),
+  // except behind setpriv, which would start and then fail to exec the command in its own words.
+  if (m.file !== m.lookup) {
+    try {
+      const reason = lookupFailure(m.lookup, m.cwd, m.env.PATH);
+      if (reason !== undefined) {
+        post({ op: "unfound", reason });
+        post({ op: "closed", code: null, signal: null });
+        return;
+      }
+    } catch {
+      // spawn says what is wrong
+    }
   }
   const ids = m.uid === undefined ? {} : { uid: m.uid, gid: m.gid };
   /** @type {import("node:child_process").ChildProcess} */
@@ -78,25 +96,27 @@ function start(m) {
   try {
     child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ["ignore", "pipe", "pipe"], ...ids });
   } catch (e) {
-    post({ op: "error", code: /** @type {NodeJS.ErrnoException} */ (e).code ?? "", message: String(/** @type {Error} */ (e).message) });
-    post({ op: "closed", code: null, signal: null });
+    refused(/** @type {NodeJS.ErrnoException} */ (e));
+    return;
+  }
+  if (child.pid === undefined) {
+    // The 'error' event follows; no process ran, so nothing else is reported.
+    child.once("error", refused);
     return;
   }
   const pid = child.pid;
-  if (pid !== undefined) {
-    children.set(m.task, child);
-    post({ op: "spawned", pid, startTicks: startTicks(pid) });
-  }
+  children.set(m.task, child);
+  post({ op: "spawned", pid, startTicks: startTicks(pid) });
   child.on("error", (e) => post({ op: "error", code: /** @type {NodeJS.ErrnoException} */ (e).code ?? "", message: e.message }));
   // Still read when muted: a task blocked on a full pipe would never end.
   child.stdout?.on("data", (data) => muted.has(m.task) || post({ op: "data", stream: 0, data }));
   child.stderr?.on("data", (data) => muted.has(m.task) || post({ op: "data", stream: 1, data }));
   // Whatever the task left running in its group would hold the output pipes open.
-  child.on("exit", () => pid !== undefined && killGroup(pid, "SIGKILL"));
+  child.on("exit", () => killGroup(pid, "SIGKILL"));
   child.on("close", (code, signal) => {
     children.delete(m.task);
     muted.delete(m.task);
-    post({ op: "closed", code: pid === undefined ? null : code, signal });
+    post({ op: "closed", code, signal });
   });
 }
 

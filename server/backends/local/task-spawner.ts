@@ -19,7 +19,10 @@ import type { LocalBackendLogger } from "./local-backend-options.js";
 export interface SpawnRequest {
   file: string;
   args: string[];
-  /** The command the job asked for, looked up (with cwd and env.PATH) the way execvp would before spawning. */
+  /**
+   * The command the job asked for (file may be setpriv): when the spawn fails, it is looked up
+   * with cwd and env.PATH the way execvp would, to say which of cwd and command is missing.
+   */
   lookup: string;
   cwd: string;
   env: Record<string, string>;

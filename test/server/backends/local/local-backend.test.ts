@@ -182,6 +182,27 @@ describe("local backend environment", () => {
     expect(job).toMatchObject({ result: JobResultBit.FAILED, returncode: 127 });
     expect(job.exception).toMatchObject({ type: "exec", severity: 0 });
   });
+
+  it("fails a job whose working directory is a file with 127, saying so", async () => {
+    const { backend, dataDir } = await start();
+    const file = `${dataDir}/not-a-dir`;
+    fs.writeFileSync(file, "");
+    const id = await backend.submit(jobRequest(["true"], { cwd: file }), owner);
+    const out = await followToEnd(backend, id);
+    expect(out.text(0, "stderr")).toContain(`start failed: chdir ${file}: Not a directory`);
+    expect((await waitInactive(backend, id)).job).toMatchObject({ result: JobResultBit.FAILED, returncode: 127 });
+  });
+
+  it("fails a job whose command is not executable with 126 and Permission denied", async () => {
+    const { backend, dataDir } = await start();
+    const script = `${dataDir}/not-executable.sh`;
+    fs.writeFileSync(script, "#!/bin/sh\necho ran\n", { mode: 0o644 });
+    const id = await backend.submit(jobRequest([script]), owner);
+    const out = await followToEnd(backend, id);
+    expect(out.text(0, "stderr")).toContain(`start failed: ${script}: Permission denied`);
+    expect(out.text(0, "stdout")).toBe("");
+    expect((await waitInactive(backend, id)).job).toMatchObject({ result: JobResultBit.FAILED, returncode: 126 });
+  });
 });
 
 describe("local backend shutdown", () => {
