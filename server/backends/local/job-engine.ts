@@ -205,6 +205,7 @@ export function createJobEngine(options: JobEngineOptions) {
     create(id: bigint, request: JobRequest, owner: JobOwner, userid: number): LiveJob {
       const job = createLiveJob(request, owner, { id, userid, defaultCwd: options.defaultCwd, node: options.node });
       active.set(id, job);
+      store.insertJob(job.record, extrasOf(job), job.searchKey);
       emit(job, "submit", { userid, urgency: request.urgency, flags: 0, version: 1 });
       emit(job, "validate");
       emit(job, "depend");

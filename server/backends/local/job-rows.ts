@@ -28,6 +28,19 @@ export const JOB_COLUMNS = [
   "cwd", "command", "search_key", "truncated", "chunk_count", "exit_code", "procs",
 ] as const;
 
+/**
+ * The columns a job's life changes after submit; the others (owner, name, t_submit, ...) are
+ * written once. Updates set only these, so SQLite leaves the indexes on the fixed columns alone
+ * (jobs_by_submit, jobs_by_owner, jobs_by_name) and rewrites only jobs_by_state.
+ */
+export const CHANGING_COLUMNS = [
+  "state", "result", "status", "priority",
+  "t_depend", "t_priority", "t_sched", "t_run", "t_cleanup", "t_inactive",
+  "returncode", "waitstatus", "exc_occurred", "exc_type", "exc_severity", "exc_note",
+  "ncores", "ngpus", "nnodes", "nodelist", "ranks", "expiration",
+  "truncated", "chunk_count", "exit_code", "procs",
+] as const satisfies readonly (typeof JOB_COLUMNS)[number][];
+
 const STATE_NAMES = new Map<number, string>(Object.entries(JobStateBit).map(([k, v]) => [v, k]));
 const RESULT_NAMES = new Map<number, string>(Object.entries(JobResultBit).map(([k, v]) => [v, k]));
 

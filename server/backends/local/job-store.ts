@@ -9,7 +9,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import type { JobEvent, JobRecord, OutputChunk } from "../backend.js";
 import { BackendStorageError } from "../backend-errors.js";
-import { JOB_COLUMNS, fromRow, searchKeyOf, toRow, type JobRow, type JobRowExtras } from "./job-rows.js";
+import { CHANGING_COLUMNS, JOB_COLUMNS, fromRow, searchKeyOf, toRow, type JobRow, type JobRowExtras } from "./job-rows.js";
 import { fromDbId, getMeta, openSchema, setMeta, toDbId } from "./schema.js";
 
 export interface JobStoreOptions {
@@ -36,6 +36,7 @@ export const DB_FILE = "jobs.sqlite";
 const STREAMS = ["stdout", "stderr"] as const;
 
 type Waiter = { resolve: () => void; reject: (e: unknown) => void };
+type PendingJob = { insert: boolean; row: () => ReturnType<typeof toRow> };
 
 export type JobStore = ReturnType<typeof createJobStore>;
 
@@ -45,12 +46,9 @@ export function createJobStore(options: JobStoreOptions) {
   const db = new Database(path.join(options.dataDir, DB_FILE));
   openSchema(db);
 
-  const upsert = db.prepare(
-    `INSERT INTO jobs (${JOB_COLUMNS.join(", ")}) VALUES (${JOB_COLUMNS.map((c) => `@${c}`).join(", ")})
-     ON CONFLICT (id) DO UPDATE SET ${JOB_COLUMNS.filter((c) => c !== "id" && c !== "search_key")
-       .map((c) => `${c} = excluded.${c}`)
-       .join(", ")}`,
-  );
+  // A job's row is inserted once, then only its changing columns are updated (see CHANGING_COLUMNS).
+  const insertJob = db.prepare(`INSERT INTO jobs (${JOB_COLUMNS.join(", ")}) VALUES (${JOB_COLUMNS.map((c) => `@${c}`).join(", ")})`);
+  const updateJob = db.prepare(`UPDATE jobs SET ${CHANGING_COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE id = @id`);
   const insertEvent = db.prepare("INSERT INTO events (job_id, seq, timestamp, name, context) VALUES (?, ?, ?, ?, ?)");
   const insertChunk = db.prepare(
     "INSERT INTO output (job_id, seq, stream, rank, timestamp, data) VALUES (?, ?, ?, ?, ?, ?)",
@@ -66,8 +64,9 @@ export function createJobStore(options: JobStoreOptions) {
   const selectMaxSeq = db.prepare("SELECT max(seq) AS seq FROM output WHERE job_id = ?");
   const selectMaxId = db.prepare("SELECT max(id) AS id FROM jobs").safeIntegers(true);
 
-  // Pending writes, committed together. A job row is written once per batch, from its latest state.
-  let pendingJobs = new Map<bigint, () => Record<string, unknown>>();
+  // Pending writes, committed together. A job row is written once per batch, from its latest
+  // state: inserted if the job is new in this batch, else updated.
+  let pendingJobs = new Map<bigint, PendingJob>();
   let pendingEvents: unknown[][] = [];
   let pendingChunks: unknown[][] = [];
   let pendingBytes = 0;
@@ -79,8 +78,11 @@ export function createJobStore(options: JobStoreOptions) {
   let retryTimer: NodeJS.Timeout | undefined;
 
   const commitBatch = db.transaction(
-    (jobs: (() => Record<string, unknown>)[], events: unknown[][], chunks: unknown[][]) => {
-      for (const row of jobs) upsert.run(row());
+    (jobs: PendingJob[], events: unknown[][], chunks: unknown[][]) => {
+      for (const job of jobs) {
+        const row = job.row();
+        (job.insert ? insertJob : updateJob).run(row);
+      }
       for (const e of events) insertEvent.run(e);
       for (const c of chunks) insertChunk.run(c);
     },
@@ -154,9 +156,16 @@ export function createJobStore(options: JobStoreOptions) {
   return {
     db,
 
-    /** Queues the job's row; `row` is read at commit time, so later changes are included. */
+    /** Queues a new job's row; it is read at commit time, so later changes are included. */
+    insertJob(record: JobRecord, extras: () => JobRowExtras, searchKey = searchKeyOf(record)): void {
+      pendingJobs.set(record.id, { insert: true, row: () => toRow(record, extras(), searchKey) });
+      schedule();
+    },
+
+    /** Queues the changes of a job inserted before (see CHANGING_COLUMNS); read at commit time. */
     saveJob(record: JobRecord, extras: () => JobRowExtras, searchKey = searchKeyOf(record)): void {
-      pendingJobs.set(record.id, () => toRow(record, extras(), searchKey));
+      const insert = pendingJobs.get(record.id)?.insert ?? false;
+      pendingJobs.set(record.id, { insert, row: () => toRow(record, extras(), searchKey) });
       schedule();
     },
 
@@ -195,7 +204,7 @@ export function createJobStore(options: JobStoreOptions) {
     getJob(id: bigint): StoredJob | undefined {
       commit();
       const queued = pendingJobs.get(id);
-      if (queued !== undefined) return fromRow(queued() as JobRow);
+      if (queued !== undefined) return fromRow(queued.row() as JobRow);
       const row = selectJob.get(toDbId(id)) as JobRow | undefined;
       return row === undefined ? undefined : fromRow(row);
     },
