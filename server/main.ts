@@ -8,6 +8,8 @@ import { ConfigError, describeSecrets, loadConfig } from "./config.js";
 import { createJsonLogger } from "./logger.js";
 
 const VERSION = "0.1.0";
+/** Time the backend gets, after the grace, to end its jobs and close (the local backend's kill grace is 5 s). */
+const JOB_TEARDOWN_MS = 10_000;
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "users") {
@@ -65,11 +67,13 @@ async function main(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info("shutting down", { signal });
-      // A second signal, or a stuck close, must not keep the process alive past the limit.
+      // A stuck close must not keep the process alive past the limit. Requests get the grace;
+      // then the backend ends its jobs as `flux shutdown` does (SIGTERM, SIGKILL after 5 s for
+      // a job that ignores it) and closes its stores, which the limit must leave room for.
       setTimeout(() => {
         logger.warn("shutdown took too long; exiting");
         process.exit(1);
-      }, config.shutdownGraceMs + 1000).unref();
+      }, config.shutdownGraceMs + JOB_TEARDOWN_MS).unref();
       void server.close().then(resolve);
     };
     requestStop = (reason) => stop(reason);
