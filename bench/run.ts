@@ -1,20 +1,25 @@
 /**
  * `npm run bench`: the spine's benchmarks against a real server process with the local backend.
  *
- * - acknowledged submits of `true` per second, p50/p99, at 1, 16 and 64 clients, over Connect and gRPC
+ * - acknowledged submits of `true` per second, p50/p99 and server CPU seconds per 1,000 submits, at
+ *   1, 16 and 64 clients: with the Connect-ES clients (Connect JSON over HTTP/1.1, Connect binary over
+ *   HTTP/2, gRPC) and with raw-h2-load.ts (pre-encoded Connect binary and gRPC on bare HTTP/2
+ *   streams), whose client takes much less of the machine's CPU from the server
  * - time from a job writing a line to a streaming client receiving it (p50/p99)
  * - ListJobs p50 with 10,000 jobs stored
  * - server RSS with 1,000 open output streams
  *
  * Targets (issue 2): >= 2,000 submits/s at 64 clients, stream latency p50 < 50 ms,
  * 1,000 streams < 300 MB. Results are printed and written to bench/results/spine.json.
- * BENCH_SECONDS (default 5) sets the length of each submit series.
+ * BENCH_SECONDS (default 5) sets the length of each submit series. One part only:
+ * `npm run bench -- submit|submit-raw|stream|list|memory` (submit-raw: the raw-h2-load series alone).
  */
 import fs from "node:fs/promises";
 import { createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { JobService } from "../gen/flux/restful/v1/job_service_pb.js";
-import { percentile, round, runLoop, startServerProcess, type ServerProcess } from "./support.js";
+import { rawSubmitLoad, type RawProtocol } from "./raw-h2-load.js";
+import { percentile, round, runLoop, startServerProcess, type LoopResult, type ServerProcess } from "./support.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const results: Record<string, unknown> = {};
@@ -27,25 +32,55 @@ function transports(url: string): Record<string, Transport> {
   };
 }
 
-async function benchSubmits(): Promise<void> {
-  for (const [name, make] of Object.entries({
-    "connect-json-h1": (url: string) => transports(url)["connect-json-h1"]!,
-    "connect-binary-h2": (url: string) => transports(url)["connect-binary-h2"]!,
-    grpc: (url: string) => transports(url).grpc!,
-  })) {
+/**
+ * One submit series on a fresh server (the backlog of `true` jobs from one series must not slow
+ * the next). CPU per 1,000 submits counts the server and its spawn helper over the measured
+ * seconds, and so includes running the jobs that started meanwhile.
+ */
+async function submitSeries(
+  label: string,
+  clients: number,
+  warmUp: (url: string) => Promise<() => Promise<LoopResult>>,
+): Promise<void> {
+  const server = await startServerProcess();
+  try {
+    const run = await warmUp(server.url);
+    const cpuBefore = await server.cpuSeconds();
+    const r = await run();
+    const cpu = (await server.cpuSeconds()) - cpuBefore;
+    const row = {
+      perSecond: round(r.perSecond),
+      p50Ms: round(r.p50Ms, 2),
+      p99Ms: round(r.p99Ms, 2),
+      errors: r.errors,
+      serverCpuSecondsPer1000: r.count > 0 ? round((cpu / r.count) * 1000, 3) : null,
+    };
+    results[`submit ${label} x${clients}`] = row;
+    console.log(
+      `submit  ${label.padEnd(18)} ${String(clients).padStart(2)} clients: ${row.perSecond}/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, ` +
+        `server ${row.serverCpuSecondsPer1000} CPU s/1,000 submits, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ""}`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+async function benchSubmits(rawOnly: boolean): Promise<void> {
+  for (const name of rawOnly ? [] : (["connect-json-h1", "connect-binary-h2", "grpc"] as const)) {
     for (const clients of [1, 16, 64]) {
-      // A fresh server per series: the backlog of `true` jobs from one series must not slow the next.
-      const server = await startServerProcess();
-      try {
-        const client = createClient(JobService, make(server.url));
-        await client.submitJob({ command: ["true"] }); // warm up
-        const r = await runLoop(clients, SECONDS, () => client.submitJob({ command: ["true"] }));
-        const row = { perSecond: round(r.perSecond), p50Ms: round(r.p50Ms, 2), p99Ms: round(r.p99Ms, 2), errors: r.errors };
-        results[`submit ${name} x${clients}`] = row;
-        console.log(`submit  ${name.padEnd(18)} ${String(clients).padStart(2)} clients: ${row.perSecond}/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ""}`);
-      } finally {
-        await server.stop();
-      }
+      await submitSeries(name, clients, async (url) => {
+        const client = createClient(JobService, transports(url)[name]!);
+        await client.submitJob({ command: ["true"] });
+        return () => runLoop(clients, SECONDS, () => client.submitJob({ command: ["true"] }));
+      });
+    }
+  }
+  for (const protocol of ["connect", "grpc"] as const satisfies readonly RawProtocol[]) {
+    for (const clients of [1, 16, 64]) {
+      await submitSeries(`raw-h2 ${protocol}`, clients, async (url) => {
+        await rawSubmitLoad(url, protocol, clients, 0.5);
+        return () => rawSubmitLoad(url, protocol, clients, SECONDS);
+      });
     }
   }
 }
@@ -127,9 +162,13 @@ async function benchStreamsMemory(): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (opened < 1000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const rss = await server.rssBytes();
+    const helperRss = await server.helperRssBytes();
     const fds = await server.openFds();
-    results["1,000 streams"] = { open: opened, rssMB: round(rss / 2 ** 20), rssBeforeMB: round(rssBefore / 2 ** 20), fds };
-    console.log(`1,000 streams: ${opened} open, server RSS ${round(rss / 2 ** 20)} MB (idle ${round(rssBefore / 2 ** 20)} MB), ${fds} fds`);
+    results["1,000 streams"] = { open: opened, rssMB: round(rss / 2 ** 20), rssBeforeMB: round(rssBefore / 2 ** 20), helperRssMB: round(helperRss / 2 ** 20), fds };
+    console.log(
+      `1,000 streams: ${opened} open, server RSS ${round(rss / 2 ** 20)} MB (idle ${round(rssBefore / 2 ** 20)} MB), ` +
+        `spawn helper RSS ${round(helperRss / 2 ** 20)} MB, ${fds} fds`,
+    );
     aborter.abort();
     await Promise.all(streams);
     for (const id of ids) await client.cancelJob({ id }).catch(() => {});
@@ -140,7 +179,7 @@ async function benchStreamsMemory(): Promise<void> {
 
 async function main(): Promise<void> {
   const only = process.argv[2];
-  if (!only || only === "submit") await benchSubmits();
+  if (!only || only === "submit" || only === "submit-raw") await benchSubmits(only === "submit-raw");
   if (!only || only === "stream" || only === "list") {
     const server = await startServerProcess({ FLUX_RESTFUL_LOCAL_CORES: "2" });
     try {

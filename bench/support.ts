@@ -12,9 +12,42 @@ export interface ServerProcess {
   url: string;
   pid: number;
   dataDir: string;
+  /** Resident memory of the server process alone. */
   rssBytes(): Promise<number>;
+  /** Resident memory of the server's helper processes (the local backend's spawn helper). */
+  helperRssBytes(): Promise<number>;
+  /**
+   * CPU seconds (user + system) used so far by the server and its helper processes (the local
+   * backend starts tasks from one), from /proc/PID/stat; the tasks' own CPU is not included.
+   */
+  cpuSeconds(): Promise<number>;
   openFds(): Promise<number>;
   stop(): Promise<void>;
+}
+
+/** Linux reports CPU time in clock ticks of USER_HZ, 100 on every mainstream architecture. */
+const TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process in seconds, or 0 when it is gone. */
+async function processCpuSeconds(pid: number): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, "latin1").catch(() => "");
+  if (stat === "") return 0;
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+async function rssOf(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** The server's child processes that are Node processes (its helpers, not flux CLI calls). */
+async function helperPids(pid: number): Promise<number[]> {
+  const list = await fs.readFile(`/proc/${pid}/task/${pid}/children`, "latin1").catch(() => "");
+  const pids = list.trim().split(/\s+/).filter(Boolean).map(Number);
+  const comms = await Promise.all(pids.map((p) => fs.readFile(`/proc/${p}/comm`, "latin1").catch(() => "")));
+  return pids.filter((_, i) => comms[i]!.trim() === "node");
 }
 
 /** A free TCP port on 127.0.0.1 (closed again before the server binds it). */
@@ -65,10 +98,14 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     url,
     pid,
     dataDir,
-    async rssBytes() {
-      const status = await fs.readFile(`/proc/${pid}/status`, "utf8");
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return kb * 1024;
+    rssBytes: () => rssOf(pid),
+    async helperRssBytes() {
+      const sizes = await Promise.all((await helperPids(pid)).map(rssOf));
+      return sizes.reduce((a, b) => a + b, 0);
+    },
+    async cpuSeconds() {
+      const seconds = await Promise.all([pid, ...(await helperPids(pid))].map(processCpuSeconds));
+      return seconds.reduce((a, b) => a + b, 0);
     },
     async openFds() {
       return (await fs.readdir(`/proc/${pid}/fd`)).length;
