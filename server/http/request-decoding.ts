@@ -190,15 +190,21 @@ export function createRequestDecodingCheck(options: RequestDecodingOptions): (ha
   /** Client and bidi streams: each envelope is checked as it arrives, so replies can interleave. */
   async function* checkedStream(handler: UniversalHandler, framing: Framing, body: AsyncIterable<Uint8Array>, compression: Compression | undefined) {
     let pending = Buffer.alloc(0);
+    let unchecked = false;
     for await (const chunk of body) {
+      if (unchecked) {
+        yield chunk;
+        continue;
+      }
       pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
       while (pending.length >= ENVELOPE_HEADER_BYTES) {
         const flags = pending[0]!;
         const length = pending.readUInt32BE(1);
         if (length > readMaxBytes) {
-          // Connect refuses it with ResourceExhausted.
+          // Connect refuses it with ResourceExhausted; the rest goes through as it comes.
           yield new Uint8Array(pending);
           pending = Buffer.alloc(0);
+          unchecked = true;
           break;
         }
         if ((flags & ~FLAG_COMPRESSED) !== 0) throw invalid(`invalid envelope flags 0x${flags.toString(16).padStart(2, "0")}`);
