@@ -56,9 +56,19 @@ function killGroup(pgid, signal) {
   }
 }
 
+/** Messages of this turn, sent as one (one write and one wakeup of the server for all). @type {object[]} */
+let outbox = [];
+
 /** @param {object} msg */
 function send(msg) {
-  if (process.connected) process.send?.(msg);
+  if (outbox.length === 0) setImmediate(flush);
+  outbox.push(msg);
+}
+
+function flush() {
+  const batch = outbox;
+  outbox = [];
+  if (process.connected) process.send?.(batch);
 }
 
 /** @param {{ task: number, file: string, args: string[], lookup: string, cwd: string, env: Record<string, string>, uid?: number, gid?: number }} m */
@@ -120,7 +130,8 @@ function start(m) {
   });
 }
 
-process.on("message", (/** @type {any} */ m) => {
+/** @param {any} m */
+function handle(m) {
   if (m.op === "spawn") start(m);
   else if (m.op === "mute") {
     if (children.has(m.task)) muted.add(m.task);
@@ -129,6 +140,10 @@ process.on("message", (/** @type {any} */ m) => {
     const child = children.get(m.task);
     if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) killGroup(child.pid, m.signal);
   }
+}
+
+process.on("message", (/** @type {any[]} */ batch) => {
+  for (const m of batch) handle(m);
 });
 // The server went away (closed us, or died): tasks keep running, as they would with Flux; a
 // restarted server finds them by pid and start time.

@@ -7,7 +7,7 @@
  * forks are cheap and the server's loop, which acknowledges submits and streams output, is never
  * held by them. Output and exits come back as messages, in order.
  *
- * Protocol (all messages carry the task's key):
+ * Protocol (messages travel in arrays, one per turn; each carries the task's key):
  *   to the helper:   spawn {file, args, lookup, cwd, env, uid?, gid?} · kill {signal} · mute (drop its output)
  *   from the helper: spawned {pid, startTicks} · unfound {reason} · error {code, message} ·
  *                    data {stream, data} · closed {code, signal} (last: the task exited and its output ended)
@@ -67,6 +67,19 @@ export function createTaskSpawner(logger: LocalBackendLogger): TaskSpawner {
   let helper: ChildProcess | undefined;
   let nextTask = 1;
   const tasks = new Map<number, SpawnCallbacks>();
+  // Requests made in one turn go to the helper as one message (one write, one wakeup).
+  let outbox: object[] = [];
+
+  function post(message: object): void {
+    if (outbox.length === 0) queueMicrotask(flush);
+    outbox.push(message);
+  }
+
+  function flush(): void {
+    const batch = outbox;
+    outbox = [];
+    if (batch.length > 0 && helper?.connected) helper.send(batch);
+  }
 
   // Idle, the helper must not keep the server alive; busy, it must (tasks are work).
   function setRef(child: ChildProcess, ref: boolean): void {
@@ -107,7 +120,9 @@ export function createTaskSpawner(logger: LocalBackendLogger): TaskSpawner {
       serialization: "advanced",
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
-    child.on("message", onMessage);
+    child.on("message", (batch: FromWorker[]) => {
+      for (const m of batch) onMessage(m);
+    });
     child.on("error", (error) => logger.error("spawn helper failed", { error }));
     child.on("exit", (code, signal) => {
       if (helper === child) helper = undefined;
@@ -131,14 +146,14 @@ export function createTaskSpawner(logger: LocalBackendLogger): TaskSpawner {
       tasks.set(task, callbacks);
       const child = helperProcess();
       setRef(child, true);
-      child.send({ op: "spawn", task, ...request });
+      post({ op: "spawn", task, ...request });
       return task;
     },
     kill(task, signal) {
-      if (tasks.has(task)) helper?.send({ op: "kill", task, signal });
+      if (tasks.has(task)) post({ op: "kill", task, signal });
     },
     mute(task) {
-      if (tasks.has(task)) helper?.send({ op: "mute", task });
+      if (tasks.has(task)) post({ op: "mute", task });
     },
     async close() {
       const child = helper;
