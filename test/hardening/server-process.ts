@@ -15,7 +15,7 @@ export interface ServerProcessOptions {
   dataDir: string;
   /** Extra environment (FLUX_RESTFUL_* settings). */
   env?: Record<string, string>;
-  /** Port to listen on; 0 (default) picks a free one. Restarts reuse the first port. */
+  /** Port to listen on; 0 (default) picks a free one. A restart passes the port of the first start. */
   port?: number;
   /** How long startup may take before it counts as a failure. Defaults to 60 s (a busy CI machine). */
   startTimeoutMs?: number;

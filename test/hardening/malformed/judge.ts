@@ -3,6 +3,8 @@
  * refusal: a 4xx, or HTTP 200 with a client-error code (gRPC trailers, a Connect end-stream
  * message), that the case expects, with a message a person can act on.
  */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { RawOutcome } from "../raw-client.js";
 import type { MalformedCase } from "./malformed-case.js";
 
@@ -62,13 +64,15 @@ const decode = (s: string | undefined) => {
   }
 };
 
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
 /** Why a message would not help a person, or undefined when it would. */
 export function unclear(message: string): string | undefined {
   const m = message.trim();
   if (m.length < 3) return "no message";
   if (/^internal error$/i.test(m)) return "says only 'internal error'";
   if (/\n\s+at\s/.test(m)) return "carries a stack trace";
-  if (/node_modules|\/work\/|\.ts:\d+/.test(m)) return "leaks a server path";
+  if (m.includes(REPO_ROOT) || /node_modules|\.ts:\d+/.test(m)) return "leaks a server path";
   if (m.length > 2000) return `is ${m.length} characters long`;
   return undefined;
 }
