@@ -179,8 +179,10 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
     });
 
     it("follows output live, in order, from any offset, and ends", async () => {
+      // The pause must outlast real Flux's output batching (the shell publishes every 0.5 s),
+      // or the job is already INACTIVE when its first output appears.
       const id = await backend.submit(
-        jobRequest(["sh", "-c", "for i in $(seq 1 300); do echo line $i; done; echo first-done; sleep 0.3; echo last"]),
+        jobRequest(["sh", "-c", "for i in $(seq 1 300); do echo line $i; done; echo first-done; sleep 1.5; echo last"]),
         owner,
       );
       const expected = `${Array.from({ length: 300 }, (_, i) => `line ${i + 1}\n`).join("")}first-done\nlast\n`;

@@ -160,9 +160,23 @@ export function createFluxCliCalls(options: FluxCliOptions): FluxCalls {
       }
     },
 
-    watchEvents(id, signal) {
+    async *watchEvents(id, signal) {
+      // `flux job eventlog -F` waits for an unknown job's eventlog to be created (eventlog.c passes
+      // waitcreate to wait_event_run), so it never ends for a job Flux does not know; seen on a real
+      // 0.88 instance. The one-shot read fails at once ("flux-job: job ... not found"), so read first,
+      // then follow only when the log is not complete, skipping what was already sent.
+      const seen = await this.eventlog(id, "eventlog");
+      for (const event of seen ?? []) yield event;
+      if (seen?.some((e) => e.name === "clean") || signal.aborted) return;
       const argv = argvFor(["job", "eventlog", "-F", "-f", "json", fid(id)]);
-      return followLines(argv, env, signal, parseEventLine, (e) => fluxErrorToBackendError(e, { operation: "watch", id }));
+      let skip = seen?.length ?? 0;
+      for await (const event of followLines(argv, env, signal, parseEventLine, (e) => fluxErrorToBackendError(e, { operation: "watch", id }))) {
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        yield event;
+      }
     },
 
     async resources(): Promise<ResourceSnapshot> {

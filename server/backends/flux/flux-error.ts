@@ -80,7 +80,7 @@ export function fluxErrorToBackendError(err: unknown, ctx: FluxErrorContext): un
 
   if (ctx.id !== undefined) {
     // job-raise-unknown.txt: "flux-job: raise ƒ2222222: unknown job id" (exit 1).
-    // job-eventlog-unknown.txt: "flux-job: job ƒ2222222 not found" (exit 1; also with -F, eventlog.c wait_event_run).
+    // job-eventlog-unknown.txt: "flux-job: job ƒ2222222 not found" (exit 1; without -F: with -F real Flux waits for the job to appear).
     // job-attach-unknown-id-f58.txt / -dec.txt: "flux-job: Failed to attach to ƒ2222222: No such job" (exit 1).
     // job-info-unknown-job.txt: "flux-job: invalid job id" (exit 1).
     // list.c list_id_continuation, ENOENT from job-list.list-id (python-list-id-unknown.txt shows the errno):
