@@ -166,7 +166,7 @@ describe("crash safety: SIGKILL during continuous submission", () => {
         expect(`${s.token}\ndone\n`.startsWith(stdout), s.token).toBe(true);
       }
     });
-  });
+  }, 120_000);
 
   it("still has every job seen completed before a crash, completed, with all its output", async () => {
     expect(seenCompleted.size).toBeGreaterThan(0);
@@ -176,7 +176,7 @@ describe("crash safety: SIGKILL during continuous submission", () => {
       expect(job?.result, token).toBe(JobResult.COMPLETED);
       expect((await readOutput(client, id)).stdout, token).toBe(`${token}\ndone\n`);
     }
-  });
+  }, 120_000);
 
   it("left no task running from a killed server, and logged no error", async () => {
     // Recovery at restart kills what the dead server left running; give it a moment to be reaped.
@@ -188,7 +188,7 @@ describe("crash safety: SIGKILL during continuous submission", () => {
     const stillAlive = (await Promise.all(orphans.map(async (pid) => ((await alive(pid)) ? pid : undefined)))).filter((p) => p !== undefined);
     expect(stillAlive, "children of a killed server still running").toEqual([]);
     expect([...troubles, ...troubleIn(server.logs)]).toEqual([]);
-  });
+  }, 120_000);
 
   it("leaves a database that passes the integrity check and serves new work", async () => {
     const jobs = createClient(JobService, createTransports(server.url)["connect-binary-h2"]);
@@ -206,5 +206,5 @@ describe("crash safety: SIGKILL during continuous submission", () => {
     } finally {
       db.close();
     }
-  });
+  }, 120_000);
 });

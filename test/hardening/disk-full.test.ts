@@ -139,7 +139,7 @@ describe.skipIf(!isRoot)("disk full under the data dir", () => {
     // Only the jobs that were acknowledged exist.
     const all = await jobs.listJobs({});
     expect(all.jobs.map((j) => j.id).sort()).toEqual([beforeId, runningId, recoveredId].sort());
-  });
+  }, 120_000);
 
   it("survives a restart with the same jobs, logged only the storage errors, and both databases pass the integrity check", async () => {
     const unexpected = troubleIn(server.logs).filter((l) => l.msg !== "job database commit failed");
@@ -158,5 +158,5 @@ describe.skipIf(!isRoot)("disk full under the data dir", () => {
     const { job } = await jobs.getJob({ id: runningId });
     expect(job?.result).toBe(JobResult.COMPLETED);
     expect((await readOutput(jobs, runningId)).stdout).toBe("start\nmiddle\nend\n");
-  });
+  }, 120_000);
 });

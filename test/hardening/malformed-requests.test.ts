@@ -143,7 +143,7 @@ describe("malformed requests", () => {
       const users = await createClient(AdminService, transports.grpc).listUsers({});
       expect(users.users).toEqual([]);
       expect(await childrenOf(server.pid)).toBe(baselineChildren);
-    });
+    }, 120_000);
 
     it("answers normally afterwards, on every protocol", async () => {
       const transports = createTransports(server.url);
@@ -159,7 +159,7 @@ describe("malformed requests", () => {
       expect(((await res.json()) as unknown[]).length).toBe(5);
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
       expect(troubleIn(server.logs)).toEqual([]);
-    });
+    }, 120_000);
   });
 
   describe("auth on: 1,000 forged and broken credentials", () => {

@@ -99,7 +99,7 @@ describe("jobs that flood their output", () => {
       }
       expect(total, name).toBe(LIMIT);
     }
-  });
+  }, 120_000);
 
   it("answers the legacy output route with the 4 MiB line, in pieces", async () => {
     const res = await fetch(`${server.url}/v1/jobs/${encodeURIComponent(ids.oneLine)}/output`);
@@ -123,5 +123,5 @@ describe("jobs that flood their output", () => {
     const grownMiB = ((await server.rssBytes()) - rssBefore) / MIB;
     expect(grownMiB).toBeLessThan(256);
     expect(troubleIn(server.logs)).toEqual([]);
-  });
+  }, 120_000);
 });

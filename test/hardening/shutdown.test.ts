@@ -150,5 +150,5 @@ describe("graceful shutdown under load", () => {
     expect(byId.has(id)).toBe(false);
     expect((await waitForState(client, id)).returncode).toBe(0);
     expect((await restarted.stop()).code).toBe(0);
-  });
+  }, 120_000);
 });
