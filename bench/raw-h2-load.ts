@@ -7,7 +7,7 @@
 import http2 from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { SubmitJobRequestSchema } from "../gen/flux/restful/v1/job_service_pb.js";
-import { percentile, type LoopResult } from "./support.js";
+import { summarizeLoop, type LoopResult } from "./support.js";
 
 export type RawProtocol = "connect" | "grpc";
 
@@ -79,16 +79,7 @@ export async function rawSubmitLoad(
       }
     }
   }));
-  const elapsed = (performance.now() - started) / 1000;
+  const result = summarizeLoop(latencies, errors, started, firstError);
   for (const s of sessions) s.close();
-  latencies.sort((a, b) => a - b);
-  return {
-    count: latencies.length,
-    errors,
-    seconds: elapsed,
-    perSecond: latencies.length / elapsed,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    firstError,
-  };
+  return result;
 }

@@ -157,7 +157,12 @@ export async function runLoop(concurrency: number, seconds: number, op: () => Pr
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
+  return summarizeLoop(latencies, errors, started, firstError);
+}
+
+/** A LoopResult from the latencies (ms) of the calls that succeeded since `startedMs` (performance.now()). */
+export function summarizeLoop(latencies: number[], errors: number, startedMs: number, firstError?: string): LoopResult {
+  const elapsed = (performance.now() - startedMs) / 1000;
   latencies.sort((a, b) => a - b);
   return {
     count: latencies.length,
