@@ -14,7 +14,7 @@ import { decodeIdset, encodeIdset } from "../idset.js";
 import { createBrokerClient, type BrokerClient, type JsonObject } from "./broker-client.js";
 import { unsupportedVersionReason } from "./broker-version.js";
 import { localSocketPath } from "./connect-local.js";
-import { parseEventlogLine, parseEventlogText } from "./eventlog-text.js";
+import { parseEventLine as parseEventlogLine, parseEventlogLines as parseEventlogText } from "../flux-output.js";
 import { jobListConstraint, type JobListFilter } from "./job-list-constraint.js";
 import { nativeErrorToBackendError } from "./native-error.js";
 import { parseJsonExactFast } from "./payload-json.js";
