@@ -2,27 +2,10 @@ import { describe, expect, it } from "vitest";
 import { isInvalidJobRequestError } from "../../../../server/backends/backend-errors.js";
 import type { JobRequest } from "../../../../server/backends/backend.js";
 import { buildJobspec } from "../../../../server/backends/flux/jobspec.js";
+import { jobRequest } from "../../../support/backend-contract-helpers.js";
 import { readReferenceFile, readTranscript } from "../../../support/fake-flux/transcript.js";
 
-/** A request as validate-submit produces it for `flux submit ... COMMAND`. */
-function request(command: string[], over: Partial<JobRequest> = {}): JobRequest {
-  return {
-    command,
-    numTasks: 1,
-    coresPerTask: 1,
-    gpusPerTask: 0,
-    exclusive: false,
-    cwd: "",
-    environment: {},
-    duration: 0,
-    name: command[0]!.split("/").pop()!,
-    urgency: 16,
-    queue: "",
-    shellOptions: {},
-    isLauncher: false,
-    ...over,
-  };
-}
+const request = jobRequest;
 
 /** The dry-run jobspec of a transcript, and the environment and rlimits it carries. */
 function dryRun(name: string) {
