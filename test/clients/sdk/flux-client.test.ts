@@ -1,6 +1,9 @@
 /**
  * The SDK end to end against a real server (auth off), over each protocol it offers.
  */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Code,
@@ -18,11 +21,15 @@ import {
 import { startTestServer, type TestServer } from "../../support/start-test-server.js";
 
 let server: TestServer;
+/** Gate files that jobs wait for, so a test decides when a job goes on. */
+let gateDir: string;
 beforeAll(async () => {
   server = await startTestServer();
+  gateDir = await fs.mkdtemp(path.join(os.tmpdir(), "flux-sdk-gates-"));
 });
 afterAll(async () => {
   await server?.close();
+  if (gateDir) await fs.rm(gateDir, { recursive: true, force: true });
 });
 
 const PROTOCOLS: [string, Pick<NodeFluxClientOptions, "protocol" | "httpVersion">][] = [
@@ -62,23 +69,29 @@ describe.each(PROTOCOLS)("the SDK over %s", (_name, protocolOptions) => {
   });
 
   it("streamOutput follows a running job to its end", async () => {
-    const id = await client.submit({ command: ["sh", "-c", "echo one; sleep 0.7; echo two; exit 3"] });
+    // The job prints "two" only once the stream has delivered "one" (the test then opens the
+    // gate), so "two" can only have come through a stream that was still open: no timing involved.
+    const gate = path.join(gateDir, `stream-${_name.replace(/\W+/g, "-")}`);
+    const script = 'echo one; while [ ! -e "$0" ]; do sleep 0.05; done; echo two; exit 3';
+    const id = await client.submit({ command: ["sh", "-c", script, gate] });
     await waitFor(client, id, JobState.RUN);
 
     const items: OutputItem[] = [];
-    const seenAt: number[] = [];
+    let gateOpenedAfter = -1;
     for await (const item of client.streamOutput(id)) {
       items.push(item);
-      seenAt.push(Date.now());
+      if (gateOpenedAfter < 0 && item.case === "chunk" && Buffer.from(item.value.data).toString().includes("one")) {
+        gateOpenedAfter = items.length - 1;
+        await fs.writeFile(gate, "");
+      }
     }
 
     const chunks = items.flatMap((i) => (i.case === "chunk" ? [Buffer.from(i.value.data).toString()] : []));
     expect(chunks.join("")).toBe("one\ntwo\n");
     expect(items.at(-1)).toMatchObject({ case: "end", value: { exitCode: 3 } });
-    // "two" arrived while the stream was open, well after "one".
-    const first = items.findIndex((i) => i.case === "chunk");
     const two = items.findIndex((i) => i.case === "chunk" && Buffer.from(i.value.data).toString().includes("two"));
-    expect(seenAt[two]! - seenAt[first]!).toBeGreaterThan(300);
+    expect(gateOpenedAfter).toBeGreaterThanOrEqual(0);
+    expect(two).toBeGreaterThan(gateOpenedAfter);
     expect((await client.get(id)).state).toBe(JobState.INACTIVE);
   });
 

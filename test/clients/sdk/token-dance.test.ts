@@ -22,12 +22,15 @@ interface FakeOptions {
   submitDelayMs?: number;
   /** SubmitJob fails with this code (after authentication). */
   submitFailsWith?: Code;
+  /** The server's clock for token expiry. Defaults to Date.now. */
+  now?: () => number;
 }
 
 /** A server with one user alice/wonderland that counts every call it receives. */
 function createFakeServer(options: FakeOptions = {}) {
   const calls = { createToken: [] as string[], submitAttempts: 0, jobsCreated: 0, getJob: 0, stream: 0, signedPayloads: [] as unknown[] };
   const issued = new Map<string, number>();
+  const now = options.now ?? Date.now;
   let serial = 0;
 
   function requireToken(ctx: HandlerContext): void {
@@ -35,7 +38,7 @@ function createFakeServer(options: FakeOptions = {}) {
     const token = header.replace(/^Bearer /, "");
     const expires = issued.get(token);
     if (expires === undefined) throw new ConnectError("missing or invalid token", Code.Unauthenticated);
-    if (Date.now() >= expires) throw new ConnectError("token expired", Code.Unauthenticated);
+    if (now() >= expires) throw new ConnectError("token expired", Code.Unauthenticated);
   }
 
   const transport = createRouterTransport((router) => {
@@ -56,7 +59,7 @@ function createFakeServer(options: FakeOptions = {}) {
         calls.createToken.push(user);
         if (user !== "alice" || pass !== "wonderland") throw new ConnectError("invalid username or password", Code.Unauthenticated);
         const token = `token-${++serial}`;
-        const expireMs = Date.now() + (options.tokenLifetimeMs ?? 60_000);
+        const expireMs = now() + (options.tokenLifetimeMs ?? 60_000);
         issued.set(token, expireMs);
         return { accessToken: token, tokenType: "Bearer", expireTime: timestampFromMs(expireMs) };
       },
@@ -113,10 +116,13 @@ describe("the SDK's token dance", () => {
   });
 
   it("renews an expired token the same way", async () => {
-    const { transport, calls } = createFakeServer({ tokenLifetimeMs: 150 });
+    // The server's clock moves only when the test says so: with a real one, a stall between
+    // the exchange and the repeated call could expire the fresh token before it is used.
+    let serverNowMs = Date.now();
+    const { transport, calls } = createFakeServer({ tokenLifetimeMs: 150, now: () => serverNowMs });
     const client = createFluxClientOverTransport({ transport, user: "alice", token: "wonderland" });
     await client.get("ƒ1");
-    await new Promise((r) => setTimeout(r, 200));
+    serverNowMs += 200;
 
     await client.get("ƒ1");
 
@@ -158,12 +164,14 @@ describe("the SDK's token dance", () => {
   });
 
   it("never repeats a submit that timed out", async () => {
-    const { transport, calls } = createFakeServer({ submitDelayMs: 400 });
+    // The deadline leaves a stalled process time to reach the handler (else nothing was
+    // attempted at all), and the handler outlasts it by far.
+    const { transport, calls } = createFakeServer({ submitDelayMs: 1000 });
     const client = createFluxClientOverTransport({ transport, user: "alice", token: "wonderland" });
     await client.authenticate();
 
-    const err = await client.submit({ command: ["true"] }, { timeoutMs: 50 }).catch((e: unknown) => ConnectError.from(e));
-    await new Promise((r) => setTimeout(r, 500));
+    const err = await client.submit({ command: ["true"] }, { timeoutMs: 300 }).catch((e: unknown) => ConnectError.from(e));
+    await new Promise((r) => setTimeout(r, 300));
 
     expect((err as ConnectError).code).toBe(Code.DeadlineExceeded);
     expect(calls.submitAttempts).toBe(1);

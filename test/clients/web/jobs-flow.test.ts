@@ -3,27 +3,37 @@
  * from the form, follow the output line by line, find the job in the table, cancel a running
  * job, see validation messages by their fields, and names and output shown as text.
  */
+import fs from "node:fs/promises";
 import http from "node:http";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { JobState } from "../../../clients/sdk/index.js";
 import { openPage, screenshot } from "../../support/browser.js";
 import { jobIdOf, outputText, poll, startUiEnv, type UiEnv } from "../../support/web-ui.js";
 
 let env: UiEnv;
+/** Gate files that jobs wait for, so a test decides when a job goes on (never a race with a sleep). */
+let gateDir: string;
 beforeAll(async () => {
   env = await startUiEnv();
+  gateDir = await fs.mkdtemp(path.join(os.tmpdir(), "flux-web-gates-"));
 });
 afterEach(async () => {
   await env.checkPages();
 });
 afterAll(async () => {
   await env?.close();
+  if (gateDir) await fs.rm(gateDir, { recursive: true, force: true });
 });
 
-const LOOP = "for i in 1 2 3 4 5; do echo $i; sleep 1; done";
+/** A loop that prints line i only once gate file i exists in dir. */
+const gatedLoop = (dir: string) => `for i in 1 2 3 4 5; do while [ ! -e ${dir}/$i ]; do sleep 0.05; done; echo $i; done`;
 
 describe("the submit form, the job page and the jobs table", () => {
   it("submits a shell loop, shows its output line by line as written, then finds the job in the table", async () => {
+    const gates = await fs.mkdtemp(path.join(gateDir, "loop-"));
+    const LOOP = gatedLoop(gates);
     const { page } = await env.open();
     await page.goto(`${env.server.url}/jobs/submit`);
     await page.getByLabel("Command", { exact: true }).fill(LOOP);
@@ -36,19 +46,15 @@ describe("the submit form, the job page and the jobs table", () => {
     expect(id).toMatch(/^ƒ/);
     await poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe(`Job ${id}`);
 
-    // Record each distinct text the output box shows while the job runs.
-    const seen: { text: string; atMs: number }[] = [];
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const text = await outputText(page);
-      if (text !== (seen.at(-1)?.text ?? "")) seen.push({ text, atMs: Date.now() });
-      if (text === "1\n2\n3\n4\n5\n") break;
-      await page.waitForTimeout(40);
-    }
+    // The job writes line i only when the test opens gate i, which it does once the page shows
+    // the lines before it: each line is seen on its own, before the next one exists. (A job
+    // printing one line a second raced the page load on a busy machine.)
     const prefixes = ["1\n", "1\n2\n", "1\n2\n3\n", "1\n2\n3\n4\n", "1\n2\n3\n4\n5\n"];
-    expect(seen.map((s) => s.text)).toEqual(prefixes);
-    // One line a second: the first and the last arrive seconds apart, not in one burst at the end.
-    expect(seen[4]!.atMs - seen[0]!.atMs).toBeGreaterThan(2500);
+    expect(await outputText(page)).toBe("");
+    for (const [i, prefix] of prefixes.entries()) {
+      await fs.writeFile(path.join(gates, String(i + 1)), "");
+      await poll(() => outputText(page)).toBe(prefix);
+    }
 
     await poll(() => page.getByTestId("job-result").textContent()).toBe("COMPLETED");
     expect(await page.getByTestId("job-state").textContent()).toBe("INACTIVE");
@@ -86,12 +92,15 @@ describe("the submit form, the job page and the jobs table", () => {
 
   it("updates a job's state in the table while it runs, without reloading", async () => {
     const name = `live-${Date.now()}`;
-    const id = await env.client.submit({ command: ["sleep", "4"], name });
+    // Runs until the test opens its gate (a fixed sleep could end before a slow page showed RUN).
+    const gate = path.join(gateDir, name);
+    const id = await env.client.submit({ command: ["sh", "-c", 'while [ ! -e "$0" ]; do sleep 0.05; done', gate], name });
     const { page } = await env.open();
     await page.goto(`${env.server.url}/jobs?q=${name}`);
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
     const state = page.locator(`tr[data-job-id="${id}"] [data-column="state"]`);
     await poll(() => state.textContent()).toBe("RUN");
+    await fs.writeFile(gate, "");
     await poll(() => state.textContent()).toBe("INACTIVE");
     expect(await page.locator(`tr[data-job-id="${id}"] [data-column="result"]`).textContent()).toBe("COMPLETED");
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
