@@ -77,7 +77,7 @@ describe("docs/grpcurl.md", () => {
     expect(ids).toHaveLength(2);
     for (const id of ids) {
       let job = await admin.get(id);
-      for (let i = 0; i < 200 && job.state !== JobState.INACTIVE; i++) {
+      for (const deadline = Date.now() + 30_000; job.state !== JobState.INACTIVE && Date.now() < deadline; ) {
         await new Promise((r) => setTimeout(r, 20));
         job = await admin.get(id);
       }

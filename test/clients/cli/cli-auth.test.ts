@@ -77,6 +77,13 @@ describe.concurrent("with auth on", () => {
     expect(JSON.parse(nodes.stdout).nodes.length).toBeGreaterThan(0);
     expect(version.stdout).toContain("auth on");
 
+    // The job has printed its line before it is cancelled: a cancel that won that race would
+    // leave nothing to stream.
+    for (const deadline = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 20))) {
+      const { chunks } = await admin.output(id);
+      if (Buffer.concat(chunks.map((c) => c.data)).toString().includes("streamed")) break;
+      if (Date.now() > deadline) throw new Error(`job ${id} printed nothing`);
+    }
     const stream = runCli(["logs", id, "--stream", "--quiet"], { env: aliceEnv });
     const cancel = await runCli(["cancel", id], { env: aliceEnv });
     expect(cancel.code).toBe(0);

@@ -228,8 +228,9 @@ describe("stop-service", () => {
       const res = await runCli(["stop-service"], { env: { ...env, FLUX_RESTFUL_HOST: own.url } });
       expect(res.code).toBe(0);
       expect(JSON.parse(res.stdout)).toEqual({ message: "service is stopping" });
+      // Bounded by time, not by a count of tries: a loaded machine may take seconds to stop.
       let reachable = true;
-      for (let i = 0; i < 100 && reachable; i++) {
+      for (const deadline = Date.now() + 30_000; reachable && Date.now() < deadline; ) {
         reachable = await fetch(`${own.url}/healthz`).then(() => true, () => false);
         if (reachable) await new Promise((r) => setTimeout(r, 50));
       }

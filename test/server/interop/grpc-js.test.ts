@@ -14,6 +14,9 @@ import {
   type MessageInitShape,
   type MessageShape,
 } from "@bufbuild/protobuf";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobResult, JobState, OutputStream, type OutputChunk } from "../../../gen/flux/restful/v1/job_pb.js";
@@ -124,26 +127,31 @@ describe("@grpc/grpc-js against the one-port server", () => {
   });
 
   it("streams the output of a running job live and tells stdout from stderr", async () => {
-    const { id } = await client.unary(m.submitJob, {
-      command: ["sh", "-c", "echo one; sleep 0.3; echo two >&2; sleep 0.3; echo three"],
-    });
-    const streamed: OutputChunk[] = [];
-    let endedAt = 0;
-    const startedAt = Date.now();
-    let firstAt = 0;
-    for await (const msg of client.serverStream(m.streamJobOutput, { id })) {
-      if (msg.item.case === "chunk") {
-        firstAt ||= Date.now();
-        streamed.push(msg.item.value);
+    // The job goes on past "one" only once the test has received it (it then creates the gate
+    // file): the first line provably came while the job ran, whatever the machine's load.
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "grpc-js-gate-"));
+    const gate = path.join(dir, "go");
+    try {
+      const { id } = await client.unary(m.submitJob, {
+        command: ["sh", "-c", 'echo one; while [ ! -e "$0" ]; do sleep 0.05; done; echo two >&2; sleep 0.3; echo three', gate],
+      });
+      const streamed: OutputChunk[] = [];
+      let chunksBeforeGate = -1;
+      for await (const msg of client.serverStream(m.streamJobOutput, { id })) {
+        if (msg.item.case === "chunk") streamed.push(msg.item.value);
+        if (chunksBeforeGate < 0 && textOf(streamed, OutputStream.STDOUT).includes("one")) {
+          chunksBeforeGate = streamed.length;
+          await fs.writeFile(gate, "");
+        }
       }
-      if (msg.item.case === "end") endedAt = Date.now();
+      expect(chunksBeforeGate).toBeGreaterThan(0);
+      expect(streamed.length).toBeGreaterThan(chunksBeforeGate);
+      expect(textOf(streamed, OutputStream.STDOUT)).toBe("one\nthree\n");
+      expect(textOf(streamed, OutputStream.STDERR)).toBe("two\n");
+      expect(streamed.map((c) => Number(c.offset))).toEqual(streamed.map((_, i) => i));
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
     }
-    // The first line arrived while the job was still sleeping, not all at the end.
-    expect(endedAt - firstAt).toBeGreaterThanOrEqual(300);
-    expect(firstAt - startedAt).toBeLessThan(endedAt - startedAt);
-    expect(textOf(streamed, OutputStream.STDOUT)).toBe("one\nthree\n");
-    expect(textOf(streamed, OutputStream.STDERR)).toBe("two\n");
-    expect(streamed.map((c) => Number(c.offset))).toEqual(streamed.map((_, i) => i));
   });
 
   it("maps errors to gRPC status codes: NotFound, InvalidArgument", async () => {
