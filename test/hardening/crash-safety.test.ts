@@ -72,14 +72,14 @@ describe("crash safety: SIGKILL during continuous submission", () => {
   /** Jobs a client saw COMPLETED before a crash: id -> token. */
   const seenCompleted = new Map<string, string>();
   let server: ServerProcess;
-  let port = 0;
   const troubles: Record<string, unknown>[] = [];
   /** Children of the killed servers (the spawn helper and tasks): none may outlive its server for long. */
   const orphans: number[] = [];
 
   async function start(): Promise<void> {
-    server = await startServerProcess({ dataDir, port, env: { FLUX_RESTFUL_LOCAL_CORES: "4" } });
-    port = server.port;
+    // A fresh port each start: the clients of a round end before the restart, and the old port
+    // may meanwhile be taken (e.g. as the local port of one of their reconnection attempts).
+    server = await startServerProcess({ dataDir, env: { FLUX_RESTFUL_LOCAL_CORES: "4" } });
   }
 
   /** Submits and watches for a while, SIGKILLs the server at a random moment, and restarts it. */

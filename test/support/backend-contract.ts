@@ -223,7 +223,9 @@ export function describeBackendContract(name: string, makeBackend: () => Promise
       const abortedAt = Date.now();
       controller.abort();
       await Promise.all([outputDone, eventsDone]);
-      expect(Date.now() - abortedAt).toBeLessThan(1000);
+      // Far below the job's 30 s and the helpers' 20 s: "promptly", with room for a loaded machine
+      // (a subprocess backend ends a follower by stopping a child process).
+      expect(Date.now() - abortedAt).toBeLessThan(5000);
       expect(items).toContain("start");
       expect(items).not.toContain("end");
       expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);

@@ -4,12 +4,20 @@
  * Every page opened through openPage() is watched: script errors, alert/confirm dialogs
  * nobody expected (an injected script would raise one) and every request it made.
  */
+import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type Request } from "playwright-core";
 
-export const CHROMIUM_PATH = "/usr/bin/chromium";
+/**
+ * Debian's Chromium, or the first `chromium` on PATH: CI installs the package only when no
+ * `chromium` command exists, so one found elsewhere on PATH is the one the machine has.
+ */
+export const CHROMIUM_PATH =
+  ["/usr/bin/chromium", ...(process.env.PATH ?? "").split(path.delimiter).filter((d) => d !== "").map((d) => path.join(d, "chromium"))].find(
+    (p) => existsSync(p),
+  ) ?? "/usr/bin/chromium";
 /** Without the background-networking flags Chromium keeps trying to reach Google's hosts. */
 export const CHROMIUM_ARGS = [
   "--no-sandbox",

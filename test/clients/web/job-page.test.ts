@@ -29,7 +29,9 @@ async function downloadText(page: Page, button: string): Promise<{ name: string;
 
 describe("the job page", () => {
   it("tells stdout and stderr apart, filters them, and downloads them", async () => {
-    const id = await env.client.submit({ command: ["sh", "-c", "echo out-1; sleep 0.2; echo err-1 >&2; sleep 0.2; echo out-2; exit 3"], name: "two-streams" });
+    // The pauses order the lines across the two pipes; half a second each leaves the server time
+    // to read one pipe before the other is written, even on a busy machine.
+    const id = await env.client.submit({ command: ["sh", "-c", "echo out-1; sleep 0.5; echo err-1 >&2; sleep 0.5; echo out-2; exit 3"], name: "two-streams" });
     const { page } = await env.open();
     await page.goto(jobUrl(id));
     await poll(() => page.getByTestId("job-result").textContent()).toBe("FAILED");
