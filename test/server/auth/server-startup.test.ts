@@ -37,7 +37,9 @@ function start(args: string[], env: Record<string, string>, stdin = ""): Running
     waitFor: (msg) =>
       new Promise((resolve, reject) => {
         const check = () => {
-          for (const line of running.stderr.split("\n")) {
+          // Whole lines only: a pipe read can end in the middle of one.
+          const complete = running.stderr.slice(0, running.stderr.lastIndexOf("\n") + 1);
+          for (const line of complete.split("\n")) {
             if (!line.startsWith("{")) continue;
             const parsed = JSON.parse(line) as Record<string, unknown>;
             if (parsed.msg === msg) return resolve(parsed);

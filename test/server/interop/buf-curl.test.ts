@@ -4,6 +4,8 @@
  * the server over gRPC h2c, Connect and gRPC-Web.
  */
 import { execFile } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobService } from "../../../gen/flux/restful/v1/job_service_pb.js";
@@ -19,9 +21,18 @@ interface CurlResult {
   stderr: string;
 }
 
+/** buf's HOME (its cache and config): this file's own, not the runner's, which may be unset or shared. */
+let bufHome: string;
+beforeAll(async () => {
+  bufHome = await fs.mkdtemp(path.join(os.tmpdir(), "buf-curl-home-"));
+});
+afterAll(async () => {
+  if (bufHome) await fs.rm(bufHome, { recursive: true, force: true });
+});
+
 function bufCurl(args: string[]): Promise<CurlResult> {
   return new Promise((resolve, reject) => {
-    execFile(BUF, ["curl", ...args], { timeout: 15_000, env: { PATH: process.env.PATH, HOME: process.env.HOME } }, (err, stdout, stderr) => {
+    execFile(BUF, ["curl", ...args], { timeout: 15_000, env: { PATH: process.env.PATH, HOME: bufHome } }, (err, stdout, stderr) => {
       if (err && typeof err.code !== "number") return reject(err);
       resolve({ exitCode: err ? Number(err.code) : 0, stdout, stderr });
     });
