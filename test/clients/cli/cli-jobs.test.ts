@@ -3,11 +3,12 @@
  * flags and its error paths. Results are read back through the SDK.
  */
 import fs from "node:fs/promises";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createFluxClient, JobResult, JobState, type FluxClient } from "../../../clients/sdk/node.js";
 import { waitForState } from "../../support/job-helpers.js";
 import { startTestServer, type TestServer } from "../../support/start-test-server.js";
-import { createCliHome, runCli, type CliHome } from "./cli-harness.js";
+import { collect, createCliHome, runCli, spawnCli, type CliHome } from "./cli-harness.js";
 
 // Each CLI run is a Node process (about half a CPU second); on a loaded 2-core machine they queue.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
@@ -106,10 +107,23 @@ describe.concurrent("info, cancel, logs", () => {
   });
 
   it("logs --stream follows a running job to its end", async () => {
-    const id = await client.submit({ command: ["sh", "-c", "echo first; sleep 1; echo second >&2; sleep 0.5; echo third"] });
+    // The job goes on past its first line only once the CLI has shown it (the test then creates
+    // the gate file): it surely follows a running job, and a busy machine cannot let the job end
+    // before waitRunning sees it run.
+    const gate = path.join(home.home, "logs-stream-gate");
+    const id = await client.submit({ command: ["sh", "-c", 'echo first; while [ ! -e "$0" ]; do sleep 0.05; done; echo second >&2; sleep 0.5; echo third', gate] });
     await waitRunning(id);
 
-    const res = await runCli(["logs", id, "--stream", "--quiet"], { env });
+    const child = spawnCli(["logs", id, "--stream", "--quiet"], { env });
+    let shown = "";
+    child.stdout!.on("data", (b: Buffer) => (shown += b.toString()));
+    const done = collect(child);
+    for (const deadline = Date.now() + 60_000; !shown.includes("first"); await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > deadline) throw new Error(`logs --stream showed nothing of job ${id}`);
+    }
+    expect((await client.get(id)).state).toBe(JobState.RUN);
+    await fs.writeFile(gate, "");
+    const res = await done;
 
     expect(res.code).toBe(0);
     expect(res.stdout).toBe("first\nthird\n");
