@@ -65,11 +65,12 @@ async function freePort(): Promise<number> {
 /**
  * Starts `server/main.ts` with a fresh data dir and waits until /healthz answers.
  * Logging stays at "warn" so per-request log lines do not take CPU from the measurement.
+ * nodeArgs go to node before the script (e.g. --cpu-prof --cpu-prof-dir=DIR to profile the server).
  */
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "flux-restful-bench-"));
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "server/main.ts"], {
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       LANG: "C.UTF-8",
