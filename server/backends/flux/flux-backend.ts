@@ -14,6 +14,7 @@ import { createFluxAttach, type FluxAttach } from "./flux-attach.js";
 import type { FluxCalls, JobListRecord, ResourceSnapshot } from "./flux-calls.js";
 import { createFluxCliCalls } from "./flux-cli.js";
 import { createFactsCache, factsFromJobspec, OWNER_ATTRIBUTE, type JobFacts } from "./job-facts.js";
+import { startJobspecFeed, type JobspecFeed } from "./jobspec-feed.js";
 import { toJobRecord } from "./job-record.js";
 import { buildJobspec } from "./jobspec.js";
 import { multiUserProblems } from "./multi-user-checks.js";
@@ -63,6 +64,12 @@ export interface FluxBackendOptions {
   calls?: FluxCalls;
   /** Another attach implementation; defaults to `flux job attach` in a pty. */
   attach?: FluxAttach;
+  /**
+   * Where the calls offer the job manager's journal (native), how long start() waits for it to
+   * replay every job's jobspec, so the first listing needs no jobspec reads. Defaults to 5000;
+   * past it the replay goes on in the background.
+   */
+  factsWarmupMs?: number;
 }
 
 /**
@@ -85,14 +92,16 @@ export function createFluxBackend(options: FluxBackendOptions): JobBackend & { r
   const readyCacheMs = options.readyCacheMs ?? 1000;
   const resourceCacheMs = options.resourceCacheMs ?? 30_000;
   let readyCache: { at: number; value: Readiness } | undefined;
-  let resources: { at: number; snapshot: ResourceSnapshot } | undefined;
+  // The per-rank capacity is computed once per snapshot: decoding R on every submit showed in profiles.
+  let resources: { at: number; snapshot: ResourceSnapshot; capacity: { cores: number; gpus: number }[] } | undefined;
   let resourcesRefresh: Promise<ResourceSnapshot> | undefined;
+  let feed: JobspecFeed | undefined;
 
   const refreshResources = (): Promise<ResourceSnapshot> => {
     resourcesRefresh ??= calls
       .resources()
       .then((snapshot) => {
-        resources = { at: Date.now(), snapshot };
+        resources = { at: Date.now(), snapshot, capacity: [...ranksOfR(snapshot.all).values()] };
         return snapshot;
       })
       .finally(() => (resourcesRefresh = undefined));
@@ -101,10 +110,9 @@ export function createFluxBackend(options: FluxBackendOptions): JobBackend & { r
 
   /** The capacity of every rank, from a snapshot at most resourceCacheMs old (a stale one is used while refreshing). */
   async function capacity(): Promise<{ cores: number; gpus: number }[]> {
-    let snapshot = resources?.snapshot;
-    if (!snapshot) snapshot = await refreshResources();
-    else if (Date.now() - resources!.at > resourceCacheMs) refreshResources().catch(() => {});
-    return [...ranksOfR(snapshot.all).values()];
+    if (!resources) await refreshResources();
+    else if (Date.now() - resources.at > resourceCacheMs) refreshResources().catch(() => {});
+    return resources!.capacity;
   }
 
   const ownerOf = (r: JobListRecord, f: JobFacts): string => {
@@ -138,10 +146,23 @@ export function createFluxBackend(options: FluxBackendOptions): JobBackend & { r
       if (options.checkFeasibility !== false) {
         await refreshResources().catch((e: unknown) => logger.warn("could not read the instance's resources", { error: e }));
       }
+      if (calls.followJobspecs !== undefined && feed === undefined) {
+        const follow = calls.followJobspecs.bind(calls);
+        feed = startJobspecFeed({ follow, facts, logger, signal: closing.signal });
+        const started = Date.now();
+        let timer: NodeJS.Timeout | undefined;
+        const replayed = await Promise.race([
+          feed.firstCatchUp,
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), options.factsWarmupMs ?? 5000))),
+        ]);
+        clearTimeout(timer);
+        logger.info(replayed ? "job facts read from the job manager's journal" : "job facts not (yet) read from the job manager's journal; jobspecs are read when jobs are listed", { ms: Date.now() - started });
+      }
     },
 
     async close() {
       closing.abort();
+      await feed?.stopped;
       await attacher.close();
     },
 

@@ -37,6 +37,13 @@ export interface SubmitOptions {
   asUser?: string;
 }
 
+/**
+ * What a jobspec feed delivers: each job's jobspec (without its environment), first for
+ * every job the job manager holds, then for each job as it is submitted; "caught-up"
+ * marks the end of the first part.
+ */
+export type JobspecNotice = { kind: "jobspec"; id: bigint; jobspec: ExactJson } | { kind: "caught-up" };
+
 export interface FluxCalls {
   /** Whether an instance answers, and who owns it (broker attribute security.owner). */
   ping(): Promise<{ ownerUid: number }>;
@@ -58,6 +65,12 @@ export interface FluxCalls {
    * without it they are read one jobspec() at a time.
    */
   jobspecs?(ids: readonly bigint[]): Promise<Map<bigint, ExactJson>>;
+  /**
+   * Follows the job manager's journal (job-manager.events-journal): every job's jobspec, then
+   * each new one, until aborted or the connection is lost. Optional: without it jobspecs are
+   * read when a job is first listed.
+   */
+  followJobspecs?(signal: AbortSignal): AsyncIterable<JobspecNotice>;
   /** Raises a fatal "cancel" exception; JobInactiveError when the job is already inactive. */
   cancel(id: bigint, note: string): Promise<void>;
   /**

@@ -2,8 +2,10 @@
  * What a JobRecord needs and job-list does not return: the API owner recorded at
  * submission (single-user mode), the command, and the gpu count. They come from the
  * jobspec, which never changes for these fields, so they are cached by id: a job
- * submitted through this server is known from the start; any others (a restart, a
- * second replica, `flux submit` by hand) are read once, many in one call.
+ * submitted through this server is known from the start; where the transport offers
+ * the job manager's journal (jobspec-feed.ts), every other job arrives from it too;
+ * any left (a journal that is not offered or not caught up yet) are read once, many
+ * in one call.
  */
 import { isBackendUnavailableError } from "../backend-errors.js";
 import { isJsonObject, type ExactJson } from "./exact-json.js";
@@ -51,12 +53,36 @@ export interface FactsCache {
   remember(id: bigint, facts: JobFacts): void;
   /** Facts for each id (missing ones looked up); a job whose jobspec cannot be read gets empty facts. */
   getMany(ids: readonly bigint[]): Promise<Map<bigint, JobFacts>>;
+  /**
+   * A feed is replaying every job's jobspec: until `caughtUp` settles (or feedWaitMs passes),
+   * lookups of missing ids wait for it instead of reading the jobspecs themselves.
+   */
+  loading(caughtUp: Promise<void>): void;
 }
 
-export function createFactsCache(calls: Pick<FluxCalls, "jobspec" | "jobspecs">, maxEntries = 200_000): FactsCache {
+export interface FactsCacheOptions {
+  /** Most jobs remembered; the oldest are dropped first. Defaults to 200000. */
+  maxEntries?: number;
+  /** Longest a lookup waits for a feed to catch up. Defaults to 5000. */
+  feedWaitMs?: number;
+}
+
+export function createFactsCache(calls: Pick<FluxCalls, "jobspec" | "jobspecs">, options: FactsCacheOptions = {}): FactsCache {
+  const maxEntries = options.maxEntries ?? 200_000;
+  const feedWaitMs = options.feedWaitMs ?? 5000;
   const cache = new Map<bigint, JobFacts>();
   const inflight = new Map<bigint, Promise<JobFacts>>();
   let bulk = true;
+  let feed: Promise<void> | undefined;
+
+  /** Waits for a loading feed, at most feedWaitMs; a lookup never hangs on it. */
+  const feedSettled = async (): Promise<void> => {
+    const pending = feed;
+    if (pending === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([pending, new Promise<void>((r) => (timer = setTimeout(r, feedWaitMs)))]);
+    clearTimeout(timer);
+  };
 
   const remember = (id: bigint, facts: JobFacts) => {
     cache.delete(id);
@@ -107,8 +133,19 @@ export function createFactsCache(calls: Pick<FluxCalls, "jobspec" | "jobspecs">,
 
   return {
     remember,
+    loading(caughtUp) {
+      const settled = caughtUp.catch(() => {});
+      feed = settled;
+      void settled.then(() => {
+        if (feed === settled) feed = undefined;
+      });
+    },
     async getMany(ids) {
-      const missing = ids.filter((id) => !cache.has(id));
+      let missing = ids.filter((id) => !cache.has(id));
+      if (missing.length > 0 && feed !== undefined) {
+        await feedSettled();
+        missing = missing.filter((id) => !cache.has(id));
+      }
       if (missing.length > 0) await lookupMany(missing);
       const out = new Map<bigint, JobFacts>();
       for (const id of ids) out.set(id, cache.get(id) ?? UNKNOWN);

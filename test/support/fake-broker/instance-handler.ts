@@ -100,6 +100,8 @@ export async function createInstanceHandler(options: InstanceHandlerOptions): Pr
 
     "job-info.eventlog-watch": (req, res) => watch(req, res),
 
+    "job-manager.events-journal": (req, res) => journal(req, res),
+
     "job-info.eventlog-watch-cancel": () => {
       // handled below: it needs the broker to find the stream
     },
@@ -161,6 +163,46 @@ export async function createInstanceHandler(options: InstanceHandlerOptions): Pr
       sent = lines.length;
       if (path !== "eventlog" && inactive) return res.end();
       await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  // job-manager/journal.c: with "full", every job with its redacted jobspec (the environment
+  // removed) and its allowed events, a sentinel {"id":-1,"events":[]}, then one response per
+  // new event until cancelled. Only the submit event is modelled: it is what carries a jobspec.
+  async function journal(req: FakeRequest, res: Responder): Promise<void> {
+    if (!req.streaming) return res.error(EPROTO, "job-manager.events requires streaming RPC flag");
+    const allow = req.payload?.allow;
+    const submitAllowed = allow === undefined || (isJsonObject(allow) && allow.submit !== undefined);
+    const full = req.payload?.full === true;
+    const sent = new Set<bigint>();
+    const entry = (id: bigint): string | undefined => {
+      try {
+        const spec = lib.info(dir, [id.toString(), "jobspec"]).trim();
+        const submit = fs.readFileSync(`${lib.jobDir(dir, id)}/eventlog`, "utf8").split("\n")[0]!;
+        return `{"id":${id},"events":[${submitAllowed ? submit : ""}],"jobspec":${spec}}`;
+      } catch {
+        return undefined; // a job still being written: the next poll sends it
+      }
+    };
+    for (const id of lib.allJobIds(dir)) {
+      if (!full && lib.stateOf(lib.events(dir, id)) === 64) continue;
+      const text = entry(id);
+      if (text === undefined) continue;
+      sent.add(id);
+      res.ok(text);
+    }
+    res.ok('{"id":-1,"events":[]}');
+    let stopped = false;
+    res.onClose(() => (stopped = true));
+    while (!stopped && !res.done) {
+      await new Promise((r) => setTimeout(r, pollMs));
+      for (const id of lib.allJobIds(dir)) {
+        if (sent.has(id) || res.done) continue;
+        const text = entry(id);
+        if (text === undefined) continue;
+        sent.add(id);
+        if (submitAllowed) res.ok(text);
+      }
     }
   }
 

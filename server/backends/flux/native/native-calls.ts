@@ -8,7 +8,7 @@
 import type { Logger } from "../../../logger.js";
 import { BackendUnavailableError } from "../../backend-errors.js";
 import { isJsonObject, type ExactJson } from "../exact-json.js";
-import type { FluxCalls, JobListRecord, RawEvent, ResourceSnapshot, SubmitOptions } from "../flux-calls.js";
+import type { FluxCalls, JobListRecord, JobspecNotice, RawEvent, ResourceSnapshot, SubmitOptions } from "../flux-calls.js";
 import type { FluxErrorContext } from "../flux-error.js";
 import { decodeIdset, encodeIdset } from "../idset.js";
 import { createBrokerClient, type BrokerClient, type JsonObject } from "./broker-client.js";
@@ -63,6 +63,8 @@ export interface NativeFluxCalls extends FluxCalls {
    * "exec" wait for the eventlog to be created (a job that has not started yet).
    */
   watchEventlog(id: bigint, path: EventlogPath, signal: AbortSignal): AsyncIterable<RawEvent>;
+  /** The job manager's journal of jobspecs, always offered by this transport (the owner may read it). */
+  followJobspecs(signal: AbortSignal): AsyncIterable<JobspecNotice>;
   /** The instance's configuration (config.get), always offered by this transport. */
   config(): Promise<ExactJson>;
   /** Many jobspecs at once (all lookups in flight); unknown ids are left out. */
@@ -130,6 +132,28 @@ export function createNativeFluxCalls(options: NativeFluxCallsOptions): NativeFl
       }
     } catch (e) {
       throw nativeErrorToBackendError(e, { operation: path === "output" ? "output" : "watch", id });
+    }
+  }
+
+  async function* journal(signal: AbortSignal): AsyncGenerator<JobspecNotice> {
+    // job-manager/journal.c: with "full", every inactive then active job with its redacted jobspec
+    // (the environment removed), a sentinel with id -1, then one response per new event. Only
+    // "submit" is allowed through: it carries the jobspec of a new job.
+    const stream = client.stream(
+      "job-manager.events-journal",
+      { full: true, allow: { submit: 1 } },
+      { cancelTopic: "job-manager.events-journal-cancel", signal },
+    );
+    try {
+      for await (const response of stream) {
+        const id = response.id;
+        if (id === -1) yield { kind: "caught-up" };
+        else if ((typeof id === "bigint" || typeof id === "number") && response.jobspec !== undefined) {
+          yield { kind: "jobspec", id: BigInt(id), jobspec: response.jobspec };
+        }
+      }
+    } catch (e) {
+      throw nativeErrorToBackendError(e, { operation: "jobspec" });
     }
   }
 
@@ -214,6 +238,10 @@ export function createNativeFluxCalls(options: NativeFluxCallsOptions): NativeFl
         }),
       );
       return out;
+    },
+
+    followJobspecs(signal) {
+      return journal(signal);
     },
 
     async cancel(id, note) {

@@ -55,6 +55,29 @@ describe("flux backend over the native transport", () => {
     expect(page.jobs.map((j) => j.id).sort()).toEqual([...ids].sort());
   });
 
+  it("a second server lists jobs it never submitted with their owners and commands from the journal, reading no jobspec", async () => {
+    const ids = await Promise.all([
+      backend.submit(jobRequest(["echo", "one"]), { name: "alice" }),
+      backend.submit(jobRequest(["echo", "two"]), { name: "bob" }),
+    ]);
+    const otherCalls = createNativeFluxCalls({ fluxUri: fake.uri, logger: createSilentLogger() });
+    const other = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger: createSilentLogger(), calls: otherCalls });
+    try {
+      await other.start();
+      const page = await other.list({ pageSize: 10, pageToken: "", orderBy: { column: "id", descending: false } });
+      const byId = new Map(page.jobs.map((j) => [j.id, j]));
+      expect(byId.get(ids[0]!)).toMatchObject({ owner: "alice", command: ["echo", "one"] });
+      expect(byId.get(ids[1]!)).toMatchObject({ owner: "bob", command: ["echo", "two"] });
+      const second = Math.max(...broker.requests.map((r) => r.connection));
+      const mine = broker.requests.filter((r) => r.connection === second).map((r) => r.topic);
+      expect(mine).toContain("job-manager.events-journal");
+      expect(mine).not.toContain("job-info.lookup");
+    } finally {
+      await other.close();
+      await otherCalls.close();
+    }
+  });
+
   it("survives the instance going away and coming back: Unavailable meanwhile, never a hang", async () => {
     const before = await backend.submit(jobRequest(["sleep", "30"]), owner);
     for (let i = 0; (await backend.get(before)).state !== JobStateBit.RUN; i++) {
