@@ -5,13 +5,13 @@
  */
 import os from "node:os";
 import type { Logger } from "../../logger.js";
-import type { JobBackend, JobEvent, JobOwner, JobRecord, JobRequest, NodeInfo, Readiness } from "../backend.js";
+import type { JobBackend, JobEvent, JobOwner, JobRecord, JobRequest, ListQuery, NodeInfo, Readiness } from "../backend.js";
 import { JobStateBit } from "../backend.js";
 import { BackendUnavailableError } from "../backend-errors.js";
 import { toPlainJson, type ExactJson } from "./exact-json.js";
 import { checkFeasible } from "./feasibility.js";
 import { createFluxAttach, type FluxAttach } from "./flux-attach.js";
-import type { FluxCalls, JobListRecord, ResourceSnapshot } from "./flux-calls.js";
+import type { FluxCalls, JobListOptions, JobListRecord, ResourceSnapshot } from "./flux-calls.js";
 import { createFluxCliCalls } from "./flux-cli.js";
 import { createFactsCache, factsFromJobspec, OWNER_ATTRIBUTE, type JobFacts } from "./job-facts.js";
 import { startJobspecFeed, type JobspecFeed } from "./jobspec-feed.js";
@@ -130,6 +130,21 @@ export function createFluxBackend(options: FluxBackendOptions): JobBackend & { r
 
   const combined = (signal: AbortSignal) => AbortSignal.any([signal, closing.signal]);
 
+  /** The query's filters that Flux can apply itself (applyListQuery applies them all again). */
+  function listOptionsFor(query: ListQuery): JobListOptions {
+    const out: JobListOptions = { allUsers: multiUser };
+    // In single-user mode every job is the server's user's; the API owner lives in the jobspec.
+    if (multiUser && query.owner !== undefined) {
+      const uid = userNames.uidOf(query.owner);
+      if (uid !== undefined) out.userid = uid;
+    }
+    if (query.stateMask !== undefined) out.states = query.stateMask;
+    if (query.resultMask !== undefined) out.results = query.resultMask;
+    if (query.name !== undefined) out.name = query.name;
+    if (query.since !== undefined) out.submittedSince = query.since;
+    return out;
+  }
+
   const backend: JobBackend & { readonly attach: FluxAttach } = {
     name: "flux",
     attach: attacher,
@@ -198,7 +213,7 @@ export function createFluxBackend(options: FluxBackendOptions): JobBackend & { r
     },
 
     async list(query) {
-      const raw = await calls.list({ allUsers: multiUser });
+      const raw = await calls.list(listOptionsFor(query));
       // In single-user mode the owner lives in the jobspec, so filtering or ordering by owner
       // (and searching, which looks at owner and command) needs every job's facts.
       if (!multiUser || query.search !== undefined) {

@@ -44,6 +44,26 @@ export interface SubmitOptions {
  */
 export type JobspecNotice = { kind: "jobspec"; id: bigint; jobspec: ExactJson } | { kind: "caught-up" };
 
+/**
+ * Which jobs a listing wants. Besides allUsers, each field is a filter a transport may apply in
+ * Flux itself (job-list constraints, RFC 31) to send fewer records; the backend applies every
+ * filter again, so a transport that cannot may ignore them.
+ */
+export interface JobListOptions {
+  /** Every user's jobs, not only the server's user's. */
+  allUsers: boolean;
+  /** Only this user's jobs (multi-user mode). */
+  userid?: number;
+  /** RFC 21 state bits. */
+  states?: number;
+  /** Result bits (COMPLETED 1, FAILED 2, CANCELED 4, TIMEOUT 8): inactive jobs only. */
+  results?: number;
+  /** The exact job name. */
+  name?: string;
+  /** Submitted at or after this epoch time (seconds). */
+  submittedSince?: number;
+}
+
 export interface FluxCalls {
   /** Whether an instance answers, and who owns it (broker attribute security.owner). */
   ping(): Promise<{ ownerUid: number }>;
@@ -56,8 +76,8 @@ export interface FluxCalls {
   submit(jobspec: string, options: SubmitOptions): Promise<bigint>;
   /** One job's job-list record; JobNotFoundError when Flux does not know it. */
   get(id: bigint): Promise<JobListRecord>;
-  /** Every job of this user (or of all users), active and inactive, in one call. */
-  list(options: { allUsers: boolean }): Promise<JobListRecord[]>;
+  /** The jobs of this user (or of all users), active and inactive, in one call; see JobListOptions for filters. */
+  list(options: JobListOptions): Promise<JobListRecord[]>;
   /** The jobspec as Flux stored it (job-info; the environment is not included). */
   jobspec(id: bigint): Promise<ExactJson>;
   /**

@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs";
 
 export interface UserNames {
   nameOf(uid: number): string;
+  /** The one uid nameOf() gives `name` for; undefined when none or several do. */
+  uidOf(name: string): number | undefined;
   /** Records a uid/name pair learned elsewhere (the owner of a submission). */
   learn(uid: number, name: string): void;
 }
@@ -49,6 +51,13 @@ export function createUserNames(options: UserNamesOptions): UserNames {
         if (fresh !== undefined) return fresh;
       }
       return String(uid);
+    },
+    uidOf(name) {
+      if (Date.now() - readAt > REREAD_MS) reread();
+      const uids = new Set<number>();
+      for (const [uid, n] of learned) if (n === name) uids.add(uid);
+      for (const [uid, n] of passwd) if (n === name && !learned.has(uid)) uids.add(uid);
+      return uids.size === 1 ? [...uids][0] : undefined;
     },
     learn(uid, name) {
       learned.set(uid, name);

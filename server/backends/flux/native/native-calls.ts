@@ -212,6 +212,7 @@ export function createNativeFluxCalls(options: NativeFluxCallsOptions): NativeFl
     },
 
     async list(opts: NativeListOptions) {
+      // The filters run in job-list (match.c), so only matching records cross the socket.
       const constraint = jobListConstraint({ ...opts, userid: opts.userid ?? (opts.allUsers ? "all" : uid) });
       const answer = await call(
         "job-list.list",

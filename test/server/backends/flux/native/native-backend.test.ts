@@ -78,6 +78,23 @@ describe("flux backend over the native transport", () => {
     }
   });
 
+  it("lets job-list apply a listing's state, result, name and since filters", async () => {
+    const done = await backend.submit(jobRequest(["true"], { name: "wanted" }), owner);
+    await backend.submit(jobRequest(["true"], { name: "other" }), owner);
+    for (let i = 0; (await backend.get(done)).state !== JobStateBit.INACTIVE; i++) {
+      if (i > 400) throw new Error("the job did not finish");
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const since = (await backend.get(done)).t_submit;
+    const before = broker.requests.length;
+    const page = await backend.list({ stateMask: JobStateBit.INACTIVE, resultMask: 1, name: "wanted", since, pageSize: 10, pageToken: "", orderBy: { column: "id", descending: false } });
+    expect(page.jobs.map((j) => j.id)).toEqual([done]);
+    const sent = broker.requests.slice(before).find((r) => r.topic === "job-list.list");
+    expect(sent?.payload?.constraint).toEqual({
+      and: [{ userid: [process.getuid?.() ?? 0] }, { states: [JobStateBit.INACTIVE] }, { results: [1] }, { name: ["wanted"] }, { t_submit: [`>=${since}`] }],
+    });
+  });
+
   it("survives the instance going away and coming back: Unavailable meanwhile, never a hang", async () => {
     const before = await backend.submit(jobRequest(["sleep", "30"]), owner);
     for (let i = 0; (await backend.get(before)).state !== JobStateBit.RUN; i++) {
