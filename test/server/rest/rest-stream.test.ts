@@ -3,6 +3,9 @@
  * while the job runs, ended with the job's output, errors as real statuses, and a client
  * that goes away stops the follow.
  */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../support/start-test-server.js";
 import { createRestClient, type RestClient } from "./rest-helpers.js";
@@ -57,15 +60,24 @@ describe("GET /v1/jobs/{id}/output/stream", () => {
   });
 
   it("delivers lines while the job runs, before it ends", async () => {
-    const id = await api.submit("sh -c 'echo one; sleep 1; echo two'");
-    const res = await stream(id);
-    const reader = res.body!.getReader();
-    const first = await reader.read();
-    expect(new TextDecoder().decode(first.value)).toBe("one\n");
-    expect((await api.get(`/v1/jobs/${id}`)).json.state).toBe("RUN");
-    let rest = "";
-    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
-    expect(rest).toBe("two\n");
+    // The job prints its second line only once the test has seen the first one and the job in RUN.
+    const gateDir = await fs.mkdtemp(path.join(os.tmpdir(), "rest-stream-gate-"));
+    const gate = path.join(gateDir, "go");
+    const id = await api.submit(`sh -c 'echo one; while [ ! -e ${gate} ]; do sleep 0.05; done; echo two'`);
+    try {
+      const res = await stream(id);
+      const reader = res.body!.getReader();
+      const first = await reader.read();
+      expect(new TextDecoder().decode(first.value)).toBe("one\n");
+      expect((await api.get(`/v1/jobs/${id}`)).json.state).toBe("RUN");
+      await fs.writeFile(gate, "");
+      let rest = "";
+      for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+      expect(rest).toBe("two\n");
+    } finally {
+      await fs.writeFile(gate, "");
+      await fs.rm(gateDir, { recursive: true, force: true });
+    }
   });
 
   it("answers HEAD without following the job", async () => {
@@ -117,7 +129,8 @@ describe("GET /v1/jobs/{id}/output/stream", () => {
 
 describe("on server shutdown", () => {
   it("ends an open output stream instead of holding the server open", async () => {
-    const own = await startTestServer();
+    // A long grace, so "at once" (under half of it) has room on a busy machine.
+    const own = await startTestServer({ env: { FLUX_RESTFUL_SHUTDOWN_GRACE_MS: "20000" } });
     const ownApi = createRestClient(own.url);
     const id = await ownApi.submit("sh -c 'echo started; sleep 30'");
     const res = await fetch(`${own.url}/v1/jobs/${id}/output/stream`, { headers: { accept: "application/x-ndjson" } });
