@@ -121,12 +121,15 @@ describe("health readiness mapping", () => {
     const watchers = Array.from({ length: 8 }, () => watch(client, "a.Service"));
     await expect.poll(() => watchers.every((w) => w.seen.length === 1)).toBe(true);
     const before = probes;
+    const startedAt = performance.now();
     await new Promise((r) => setTimeout(r, 550));
     const during = probes - before;
+    const intervals = (performance.now() - startedAt) / 100;
     await Promise.all(watchers.map((w) => w.stop()));
-    // About 5 intervals passed: one probe each when shared, 8 each if every watcher probed alone.
-    expect(during).toBeGreaterThanOrEqual(3);
-    expect(during).toBeLessThanOrEqual(10);
+    // One probe per interval when shared, 8 if every watcher probed alone. Late timers on a
+    // busy machine mean fewer probes, never more, so the bound is by the time that really passed.
+    expect(during).toBeGreaterThanOrEqual(1);
+    expect(during).toBeLessThanOrEqual(Math.ceil(intervals) + 1);
     for (const w of watchers) expect(w.seen).toEqual([Status.SERVING]);
   });
 });
