@@ -37,7 +37,7 @@ async function rawExchange(
   port: number,
   pieces: (string | Buffer)[],
   enough: (received: Buffer) => boolean,
-  timeoutMs = 2_000,
+  timeoutMs = 10_000,
 ): Promise<Buffer> {
   const socket = net.connect(port, "127.0.0.1");
   socket.setNoDelay(true);
@@ -143,12 +143,12 @@ describe("silent connections", () => {
       expect(res).toMatchObject({ status: 200, body: "ok" });
       const ms = await closedAfterMs;
       expect(ms).toBeGreaterThanOrEqual(250);
-      expect(ms).toBeLessThan(3_000);
+      expect(ms).toBeLessThan(10_000);
     } finally {
       const startedAt = Date.now();
       await listener.close(5_000);
       // Nothing is left to wait for: close does not sit out the grace period.
-      expect(Date.now() - startedAt).toBeLessThan(1_000);
+      expect(Date.now() - startedAt).toBeLessThan(2_500);
     }
   });
 
@@ -166,7 +166,8 @@ describe("silent connections", () => {
 
 describe("close() with open streams", () => {
   it("ends output streams on HTTP/1.1 and HTTP/2 at once, without sitting out the grace period", async () => {
-    const server = await startTestServer({ env: { FLUX_RESTFUL_SHUTDOWN_GRACE_MS: "3000" } });
+    // A long grace, so "at once" (under half of it) has room on a busy machine.
+    const server = await startTestServer({ env: { FLUX_RESTFUL_SHUTDOWN_GRACE_MS: "20000" } });
     const transports = createTransports(server.url);
     // Also leaves an idle keep-alive HTTP/1.1 connection behind, as browsers and SDK clients do.
     const submitter = createClient(JobService, transports["connect-json-h1"]);
@@ -198,7 +199,7 @@ describe("close() with open streams", () => {
     expect(tookMs).toBeLessThan(server.config.shutdownGraceMs / 2);
     const outcomes = await Promise.race([
       Promise.all(streams.map((s) => s.outcome)),
-      new Promise<string>((r) => setTimeout(() => r("streams still open"), 3_000)),
+      new Promise<string>((r) => setTimeout(() => r("streams still open"), 10_000)),
     ]);
     expect(outcomes).toEqual(names.map(() => "ended"));
   });
