@@ -110,7 +110,7 @@ describe("local backend persistence", () => {
     expect(isDead(started.pid)).toBe(false); // the task outlived its server
 
     const second = await start(dataDir);
-    const deadline = Date.now() + 3000;
+    const deadline = Date.now() + 15_000;
     while (!isDead(started.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(isDead(started.pid)).toBe(true);
     expect(second.logs.some((l) => l.msg === "finished jobs left active by the previous server")).toBe(true);
