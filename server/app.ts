@@ -6,7 +6,7 @@ import { setMaxListeners } from "node:events";
 import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { AdminService } from "../gen/flux/restful/v1/admin_service_pb.js";
 import { AuthService } from "../gen/flux/restful/v1/auth_service_pb.js";
 import { JobService } from "../gen/flux/restful/v1/job_service_pb.js";
@@ -18,6 +18,7 @@ import type { Config } from "./config.js";
 import { kPeerAddress, type Caller } from "./context.js";
 import { createHealthRoutes } from "./http/health-routes.js";
 import { sendJson, type HttpRoute } from "./http/http-route.js";
+import { createConnectAdapter } from "./http/connect-adapter.js";
 import { createOnePortServer } from "./http/one-port.js";
 import { createRequestDecodingCheck } from "./http/request-decoding.js";
 import { createLoggingInterceptor } from "./interceptors/logging.js";
@@ -140,11 +141,10 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
   const jsonOptions = { alwaysEmitImplicit: true, ignoreUnknownFields: false, textDecoder: new TextDecoder("utf-8", { fatal: true }) };
   // Undecodable requests are InvalidArgument on every protocol (connect-es says internal or unimplemented to some).
   const checkDecoding = createRequestDecodingCheck({ readMaxBytes: config.maxRequestBytes, compressions });
-  const connectHandler = connectNodeAdapter({
-    routes: (router) => {
-      routes(router);
-      router.handlers.forEach((handler, i) => (router.handlers[i] = checkDecoding(handler)));
-    },
+  const connectHandler = createConnectAdapter({
+    routes,
+    wrapHandler: checkDecoding,
+    logger: logger.child({ component: "rpc" }),
     interceptors,
     contextValues: (req) => createContextValues().set(kPeerAddress, req.socket?.remoteAddress ?? ""),
     shutdownSignal: shutdown.signal,
