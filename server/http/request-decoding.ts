@@ -59,7 +59,7 @@ function framingOf(contentType: string | null): Framing | undefined {
 const invalid = (message: string) => new ConnectError(message, Code.InvalidArgument);
 
 /** A body that fails with `error` when read: Connect answers with the error's code in the protocol's own way. */
-async function* failing(error: ConnectError): AsyncGenerator<Uint8Array> {
+async function* failing(error: unknown): AsyncGenerator<Uint8Array> {
   yield* [];
   throw error;
 }
@@ -68,6 +68,21 @@ async function* replay(read: Uint8Array[], rest: AsyncIterator<Uint8Array>): Asy
   yield* read;
   for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
 }
+
+/** A body of one chunk: cheaper for Connect to read than a generator. */
+class OneChunk implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Array> {
+  constructor(private bytes: Uint8Array | undefined) {}
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this;
+  }
+  next(): Promise<IteratorResult<Uint8Array>> {
+    const bytes = this.bytes;
+    this.bytes = undefined;
+    return Promise.resolve(bytes === undefined ? { done: true, value: undefined } : { done: false, value: bytes });
+  }
+}
+
+const once = (bytes: Uint8Array): AsyncIterable<Uint8Array> => new OneChunk(bytes);
 
 function concat(chunks: Uint8Array[]): Uint8Array {
   return chunks.length === 1 ? chunks[0]! : new Uint8Array(Buffer.concat(chunks));
@@ -149,42 +164,58 @@ export function createRequestDecodingCheck(options: RequestDecodingOptions): (ha
     if (framing.binary) decodeCheck(handler, bytes);
   }
 
-  /** Single-message calls: reads the whole body (bounded), checks it, then hands it on. */
-  async function* checkedSingle(handler: UniversalHandler, framing: Framing, body: AsyncIterable<Uint8Array>, compression: Compression | undefined) {
+  /**
+   * Single-message calls: reads the whole body (bounded) and checks it before Connect runs, and
+   * returns the body Connect gets: the bytes read, or one that fails with the check's error.
+   */
+  async function checkedSingle(
+    handler: UniversalHandler,
+    framing: Framing,
+    body: AsyncIterable<Uint8Array>,
+    compression: Compression | undefined,
+  ): Promise<AsyncIterable<Uint8Array>> {
     const source = body[Symbol.asyncIterator]();
     const read: Uint8Array[] = [];
     let size = 0;
     let tooLarge = false;
-    for (let next = await source.next(); !next.done; next = await source.next()) {
-      read.push(next.value);
-      size += next.value.byteLength;
-      if (size > readMaxBytes + 2 * ENVELOPE_HEADER_BYTES) {
-        tooLarge = true;
-        break;
+    try {
+      for (let next = await source.next(); !next.done; next = await source.next()) {
+        read.push(next.value);
+        size += next.value.byteLength;
+        if (size > readMaxBytes + 2 * ENVELOPE_HEADER_BYTES) {
+          tooLarge = true;
+          break;
+        }
       }
+    } catch (e) {
+      // The body broke off (the client went away): Connect reports it as it would have.
+      return failing(e);
     }
-    const bytes = concat(read);
-    if (framing.kind === "unary") {
-      if (tooLarge) return yield* replay(read, source);
-      await checkMessage(handler, framing, bytes, compression, compression !== undefined);
-      yield bytes;
-      return;
+    try {
+      // Over the limit: Connect refuses it with ResourceExhausted.
+      if (tooLarge) return replay(read, source);
+      const bytes = concat(read);
+      if (framing.kind === "unary") {
+        await checkMessage(handler, framing, bytes, compression, compression !== undefined);
+        return once(bytes);
+      }
+      if (bytes.byteLength < ENVELOPE_HEADER_BYTES) {
+        throw invalid(bytes.byteLength === 0 ? "missing request message" : "incomplete request envelope");
+      }
+      const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const flags = view[0]!;
+      const length = view.readUInt32BE(1);
+      if (length > readMaxBytes) return once(bytes);
+      if ((flags & ~FLAG_COMPRESSED) !== 0) throw invalid(`invalid envelope flags 0x${flags.toString(16).padStart(2, "0")}`);
+      const end = ENVELOPE_HEADER_BYTES + length;
+      if (bytes.byteLength < end) throw invalid(`incomplete request envelope (${length} bytes announced, ${bytes.byteLength - ENVELOPE_HEADER_BYTES} sent)`);
+      if (bytes.byteLength > end) throw invalid(`${handler.method.name} takes exactly one request message (more data follows the first)`);
+      await checkMessage(handler, framing, bytes.subarray(ENVELOPE_HEADER_BYTES, end), compression, (flags & FLAG_COMPRESSED) !== 0);
+      return once(bytes);
+    } catch (e) {
+      // Connect answers the check's errors in the protocol's own way (and anything else as internal).
+      return failing(e);
     }
-    if (bytes.byteLength < ENVELOPE_HEADER_BYTES) {
-      if (tooLarge) return yield* replay(read, source);
-      throw invalid(bytes.byteLength === 0 ? "missing request message" : "incomplete request envelope");
-    }
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const flags = view[0]!;
-    const length = view.readUInt32BE(1);
-    // Over the limit: Connect refuses it with ResourceExhausted.
-    if (length > readMaxBytes || tooLarge) return yield* replay(read, source);
-    if ((flags & ~FLAG_COMPRESSED) !== 0) throw invalid(`invalid envelope flags 0x${flags.toString(16).padStart(2, "0")}`);
-    const end = ENVELOPE_HEADER_BYTES + length;
-    if (bytes.byteLength < end) throw invalid(`incomplete request envelope (${length} bytes announced, ${bytes.byteLength - ENVELOPE_HEADER_BYTES} sent)`);
-    if (bytes.byteLength > end) throw invalid(`${handler.method.name} takes exactly one request message (more data follows the first)`);
-    await checkMessage(handler, framing, bytes.subarray(ENVELOPE_HEADER_BYTES, end), compression, (flags & FLAG_COMPRESSED) !== 0);
-    yield bytes;
   }
 
   /** Client and bidi streams: each envelope is checked as it arrives, so replies can interleave. */
@@ -258,11 +289,11 @@ export function createRequestDecodingCheck(options: RequestDecodingOptions): (ha
         // Connect would refuse the name with Unimplemented before reading; without the header it reads the body, which fails.
         const header = new Headers(req.header);
         header.delete(framing.encodingHeader);
-        return handler({ ...req, header, body: failing(e as ConnectError) });
+        return handler({ ...req, header, body: failing(e) });
       }
       // Connect unary JSON: nothing to check before Connect's own (strict) decoding.
       if (framing.kind === "unary" && !framing.binary && compression === undefined) return handler(req);
-      const checkedBody = single ? checkedSingle(handler, framing, bytes, compression) : checkedStream(handler, framing, bytes, compression);
+      const checkedBody = single ? await checkedSingle(handler, framing, bytes, compression) : checkedStream(handler, framing, bytes, compression);
       return handler({ ...req, body: checkedBody });
     };
     const checked = async (req: UniversalServerRequest) => explainRefusal(await route(req), req, handler);
