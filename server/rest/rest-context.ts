@@ -2,6 +2,7 @@
  * What a legacy route handler gets: the request, its query and path parameters, the
  * body reader, and the in-memory RPC client bound to this request's credentials.
  */
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { HttpRequest, HttpResponse } from "../http/http-route.js";
 import type { Logger } from "../logger.js";
 import { headerOf, parseBody, readBody, type ParsedBody } from "./http-io.js";
@@ -33,8 +34,11 @@ export interface RestRouteDef {
 
 export function createCallContext(req: HttpRequest, res: HttpResponse): CallContext {
   const controller = new AbortController();
-  // "close" also fires after a normal finish, when the call is over anyway.
-  res.once("close", () => controller.abort());
+  // "close" also fires after a normal finish, when the call is over anyway: only a response
+  // cut short aborts, with a reason (abort() without one builds a DOMException and its stack).
+  res.once("close", () => {
+    if (!res.writableEnded) controller.abort(new ConnectError("the client went away", Code.Canceled));
+  });
   return {
     authorization: headerOf(req, "authorization"),
     requestId: headerOf(req, "x-request-id"),
