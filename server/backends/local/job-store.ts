@@ -36,7 +36,10 @@ export const DB_FILE = "jobs.sqlite";
 const STREAMS = ["stdout", "stderr"] as const;
 
 type Waiter = { resolve: () => void; reject: (e: unknown) => void };
-type PendingJob = { insert: boolean; row: () => ReturnType<typeof toRow> };
+/** A job row to write: read from the record at commit time, so later changes are included. */
+type PendingJob = { insert: boolean; record: JobRecord; extras: () => JobRowExtras; searchKey: string };
+
+const rowOf = (job: PendingJob) => toRow(job.record, job.extras(), job.searchKey);
 
 export type JobStore = ReturnType<typeof createJobStore>;
 
@@ -80,8 +83,7 @@ export function createJobStore(options: JobStoreOptions) {
   const commitBatch = db.transaction(
     (jobs: PendingJob[], events: unknown[][], chunks: unknown[][]) => {
       for (const job of jobs) {
-        const row = job.row();
-        (job.insert ? insertJob : updateJob).run(row);
+        (job.insert ? insertJob : updateJob).run(rowOf(job));
       }
       for (const e of events) insertEvent.run(e);
       for (const c of chunks) insertChunk.run(c);
@@ -158,14 +160,19 @@ export function createJobStore(options: JobStoreOptions) {
 
     /** Queues a new job's row; it is read at commit time, so later changes are included. */
     insertJob(record: JobRecord, extras: () => JobRowExtras, searchKey = searchKeyOf(record)): void {
-      pendingJobs.set(record.id, { insert: true, row: () => toRow(record, extras(), searchKey) });
+      pendingJobs.set(record.id, { insert: true, record, extras, searchKey });
       schedule();
     },
 
     /** Queues the changes of a job inserted before (see CHANGING_COLUMNS); read at commit time. */
     saveJob(record: JobRecord, extras: () => JobRowExtras, searchKey = searchKeyOf(record)): void {
-      const insert = pendingJobs.get(record.id)?.insert ?? false;
-      pendingJobs.set(record.id, { insert, row: () => toRow(record, extras(), searchKey) });
+      // No closure per call: under tsx (esbuild keepNames) each named one costs an Object.defineProperty.
+      const pending = pendingJobs.get(record.id);
+      if (pending !== undefined) {
+        pending.record = record;
+        pending.extras = extras;
+        pending.searchKey = searchKey;
+      } else pendingJobs.set(record.id, { insert: false, record, extras, searchKey });
       schedule();
     },
 
@@ -204,7 +211,7 @@ export function createJobStore(options: JobStoreOptions) {
     getJob(id: bigint): StoredJob | undefined {
       commit();
       const queued = pendingJobs.get(id);
-      if (queued !== undefined) return fromRow(queued.row() as JobRow);
+      if (queued !== undefined) return fromRow(rowOf(queued) as JobRow);
       const row = selectJob.get(toDbId(id)) as JobRow | undefined;
       return row === undefined ? undefined : fromRow(row);
     },
