@@ -8,6 +8,7 @@
  *   response did (the client went away or reset the stream), with a Canceled reason; after a
  *   normal finish Connect's own handler context has been aborted already.
  * - the body is read from the request's events, not through the stream's async iterator.
+ * - a unary call's answer is written in one go (unary-response.ts).
  * - a handler that fails after its response started is logged through the server's logger.
  */
 import type http from "node:http";
@@ -17,6 +18,7 @@ import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/conne
 import { universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { Logger } from "../logger.js";
 import { readRequestBody } from "./request-body.js";
+import { writeUnaryResponse } from "./unary-response.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -53,6 +55,7 @@ export function createConnectAdapter(options: ConnectAdapterOptions): (req: Node
       options.fallback(req, res);
       return;
     }
+    const unary = handler.method.methodKind === "unary";
     const authority = "authority" in req ? req.authority : req.headers.host;
     const controller = new AbortController();
     res.once("close", () => {
@@ -77,7 +80,7 @@ export function createConnectAdapter(options: ConnectAdapterOptions): (req: Node
       contextValues: options.contextValues?.(req),
     };
     handler(uReq)
-      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .then((uRes) => (unary ? writeUnaryResponse(uRes, res) : universalResponseToNodeResponse(uRes, res)))
       .catch((e: unknown) => {
         // A client that went away mid-response is not a server failure.
         if (ConnectError.from(e).code === Code.Aborted || controller.signal.aborted) return;
