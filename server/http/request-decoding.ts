@@ -18,6 +18,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Compression, UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { isPlainGrpcUnary, toConnectUnary, toGrpcAnswer } from "./grpc-unary.js";
 
 export interface RequestDecodingOptions {
   /** The server's request size limit (config.maxRequestBytes). */
@@ -29,6 +30,9 @@ export interface RequestDecodingOptions {
 type Framing = { kind: "unary"; binary: boolean; encodingHeader: string } | { kind: "enveloped"; binary: boolean; encodingHeader: string };
 
 const ENVELOPE_HEADER_BYTES = 5;
+
+/** A checked single-message body; `message` is the enveloped message when the check passed. */
+type Checked = { body: AsyncIterable<Uint8Array>; message?: Uint8Array };
 const FLAG_COMPRESSED = 0x01;
 
 /** How a POST body is framed, from its content type; undefined for types Connect refuses itself (415). */
@@ -173,7 +177,7 @@ export function createRequestDecodingCheck(options: RequestDecodingOptions): (ha
     framing: Framing,
     body: AsyncIterable<Uint8Array>,
     compression: Compression | undefined,
-  ): Promise<AsyncIterable<Uint8Array>> {
+  ): Promise<Checked> {
     const source = body[Symbol.asyncIterator]();
     const read: Uint8Array[] = [];
     let size = 0;
@@ -189,15 +193,15 @@ export function createRequestDecodingCheck(options: RequestDecodingOptions): (ha
       }
     } catch (e) {
       // The body broke off (the client went away): Connect reports it as it would have.
-      return failing(e);
+      return { body: failing(e) };
     }
     try {
       // Over the limit: Connect refuses it with ResourceExhausted.
-      if (tooLarge) return replay(read, source);
+      if (tooLarge) return { body: replay(read, source) };
       const bytes = concat(read);
       if (framing.kind === "unary") {
         await checkMessage(handler, framing, bytes, compression, compression !== undefined);
-        return once(bytes);
+        return { body: once(bytes) };
       }
       if (bytes.byteLength < ENVELOPE_HEADER_BYTES) {
         throw invalid(bytes.byteLength === 0 ? "missing request message" : "incomplete request envelope");
@@ -205,16 +209,17 @@ export function createRequestDecodingCheck(options: RequestDecodingOptions): (ha
       const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const flags = view[0]!;
       const length = view.readUInt32BE(1);
-      if (length > readMaxBytes) return once(bytes);
+      if (length > readMaxBytes) return { body: once(bytes) };
       if ((flags & ~FLAG_COMPRESSED) !== 0) throw invalid(`invalid envelope flags 0x${flags.toString(16).padStart(2, "0")}`);
       const end = ENVELOPE_HEADER_BYTES + length;
       if (bytes.byteLength < end) throw invalid(`incomplete request envelope (${length} bytes announced, ${bytes.byteLength - ENVELOPE_HEADER_BYTES} sent)`);
       if (bytes.byteLength > end) throw invalid(`${handler.method.name} takes exactly one request message (more data follows the first)`);
-      await checkMessage(handler, framing, bytes.subarray(ENVELOPE_HEADER_BYTES, end), compression, (flags & FLAG_COMPRESSED) !== 0);
-      return once(bytes);
+      const message = bytes.subarray(ENVELOPE_HEADER_BYTES, end);
+      await checkMessage(handler, framing, message, compression, (flags & FLAG_COMPRESSED) !== 0);
+      return { body: once(bytes), message };
     } catch (e) {
       // Connect answers the check's errors in the protocol's own way (and anything else as internal).
-      return failing(e);
+      return { body: failing(e) };
     }
   }
 
@@ -271,7 +276,8 @@ export function createRequestDecodingCheck(options: RequestDecodingOptions): (ha
   }
 
   return (handler) => {
-    const single = handler.method.methodKind === "unary" || handler.method.methodKind === "server_streaming";
+    const unary = handler.method.methodKind === "unary";
+    const single = unary || handler.method.methodKind === "server_streaming";
     const route = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
       // GET is Connect's for side-effect-free methods only; Connect refuses it (405) elsewhere.
       if (req.method === "GET" && handler.allowedMethods.includes("GET")) {
@@ -293,8 +299,12 @@ export function createRequestDecodingCheck(options: RequestDecodingOptions): (ha
       }
       // Connect unary JSON: nothing to check before Connect's own (strict) decoding.
       if (framing.kind === "unary" && !framing.binary && compression === undefined) return handler(req);
-      const checkedBody = single ? await checkedSingle(handler, framing, bytes, compression) : checkedStream(handler, framing, bytes, compression);
-      return handler({ ...req, body: checkedBody });
+      if (!single) return handler({ ...req, body: checkedStream(handler, framing, bytes, compression) });
+      const checked = await checkedSingle(handler, framing, bytes, compression);
+      if (unary && checked.message !== undefined && isPlainGrpcUnary(req)) {
+        return toGrpcAnswer(await handler(toConnectUnary(req, once(checked.message))));
+      }
+      return handler({ ...req, body: checked.body });
     };
     const checked = async (req: UniversalServerRequest) => explainRefusal(await route(req), req, handler);
     return Object.assign(checked, {
