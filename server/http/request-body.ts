@@ -10,7 +10,15 @@ import { Code, ConnectError } from "@connectrpc/connect";
 const HIGH_WATER_BYTES = 64 * 1024;
 
 export function readRequestBody(req: Readable): AsyncIterable<Uint8Array> {
-  return { [Symbol.asyncIterator]: () => new BodyIterator(req) };
+  return new RequestBody(req);
+}
+
+/** A class rather than an object literal: tsx (esbuild keepNames) names a literal's arrow per call. */
+class RequestBody implements AsyncIterable<Uint8Array> {
+  constructor(private readonly req: Readable) {}
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return new BodyIterator(this.req);
+  }
 }
 
 class BodyIterator implements AsyncIterator<Uint8Array> {

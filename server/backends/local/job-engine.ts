@@ -119,15 +119,27 @@ export function createJobEngine(options: JobEngineOptions) {
         command: job.request.command,
         cwd: record.cwd,
         numTasks: job.request.numTasks,
-        environment: (rank) => taskEnvironment(job, rank, options.baseEnvironment),
+        // Methods, not named arrow functions: under tsx (esbuild keepNames) each of those costs
+        // an Object.defineProperty per job.
+        environment(rank) {
+          return taskEnvironment(job, rank, options.baseEnvironment);
+        },
         hostname: options.hostname,
         runAs: uid === undefined ? undefined : { uid, gid: gid ?? uid, groups },
         setprivPath: options.setprivPath,
-        onOutput: (rank, stream, data) => capture(job, rank, stream, data),
-        onStartFailure: (_rank, message) => raise(job, "exec", 0, message),
+        onOutput(rank, stream, data) {
+          capture(job, rank, stream, data);
+        },
+        onStartFailure(_rank, message) {
+          raise(job, "exec", 0, message);
+        },
         // Record the pids at once: a restart after a crash kills what they left running.
-        onSpawned: () => store.saveJob(job.record, extrasOf(job), job.searchKey),
-        onDone: (statuses) => finish(job, statuses),
+        onSpawned() {
+          store.saveJob(job.record, extrasOf(job), job.searchKey);
+        },
+        onDone(statuses) {
+          finish(job, statuses);
+        },
       });
     } catch (e) {
       logger.error("job start failed", { jobid: record.id.toString(), error: e });

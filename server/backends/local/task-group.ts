@@ -67,15 +67,18 @@ export function startTaskGroup(spawner: TaskSpawner, options: TaskGroupOptions):
   const processes: TaskProcess[] = [];
   let remaining = options.numTasks;
 
-  const finishRank = (rank: number, status: number): void => {
-    statuses[rank] = status;
-    if (--remaining === 0) options.onDone(statuses);
-  };
-
-  const reportFailure = (rank: number, reason: string): void => {
-    const message = `task ${rank} (host ${options.hostname}): start failed: ${reason}`;
-    options.onOutput(rank, "stderr", Buffer.from(`${message}\n`));
-    options.onStartFailure(rank, message);
+  // Methods here and below, not named arrow functions or function declarations: under tsx
+  // (esbuild keepNames) each of those costs an Object.defineProperty every time a job starts.
+  const ranks = {
+    finish(rank: number, status: number): void {
+      statuses[rank] = status;
+      if (--remaining === 0) options.onDone(statuses);
+    },
+    reportFailure(rank: number, reason: string): void {
+      const message = `task ${rank} (host ${options.hostname}): start failed: ${reason}`;
+      options.onOutput(rank, "stderr", Buffer.from(`${message}\n`));
+      options.onStartFailure(rank, message);
+    },
   };
 
   const { file, args, ids } = spawnArgs(options);
@@ -86,33 +89,35 @@ export function startTaskGroup(spawner: TaskSpawner, options: TaskGroupOptions):
     const key = spawner.spawn(
       { file, args, lookup: options.command[0]!, cwd: options.cwd, env, ...ids },
       {
-        onSpawned: (pid, startTicks) => {
+        onSpawned(pid, startTicks) {
           processes.push({ pid, startTicks });
           options.onSpawned?.();
         },
-        onUnfound: (reason) => {
+        onUnfound(reason) {
           notFound = reason;
         },
-        onError: (code, message) => {
+        onError(code, message) {
           spawnError ??= { code, message };
         },
-        onData: (stream, data) => options.onOutput(rank, stream, data),
-        onClosed: (code, signal) => {
+        onData(stream, data) {
+          options.onOutput(rank, stream, data);
+        },
+        onClosed(code, signal) {
           live.delete(key);
           if (notFound !== undefined) {
-            reportFailure(rank, notFound);
-            finishRank(rank, exitedStatus(127));
+            ranks.reportFailure(rank, notFound);
+            ranks.finish(rank, exitedStatus(127));
             return;
           }
           if (code === null && signal === null) {
             // spawn failed (e.g. EACCES): no process ran
             const errno = spawnError?.code;
             const reason = errno === "ENOENT" ? "No such file or directory" : errno === "EACCES" ? "Permission denied" : (spawnError?.message ?? "unknown error");
-            reportFailure(rank, `${options.command[0]}: ${reason}`);
-            finishRank(rank, exitedStatus(errno === "ENOENT" ? 127 : 126));
+            ranks.reportFailure(rank, `${options.command[0]}: ${reason}`);
+            ranks.finish(rank, exitedStatus(errno === "ENOENT" ? 127 : 126));
             return;
           }
-          finishRank(rank, waitStatusOf(code, signal));
+          ranks.finish(rank, waitStatusOf(code, signal));
         },
       },
     );
