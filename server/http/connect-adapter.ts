@@ -35,6 +35,9 @@ export interface ConnectAdapterOptions extends ConnectRouterOptions {
   logger: Logger;
 }
 
+/** A host name or address with an optional port, as a URL takes it. */
+const AUTHORITY = /^([A-Za-z0-9.\-_~]+|\[[0-9A-Fa-f:.]+\])(:(6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|\d{1,4}))?$/;
+
 /** The h2 stream's RST code when a client reset it, for the abort reason. */
 function resetCodeOf(req: NodeRequest): number | undefined {
   return "stream" in req ? req.stream.rstCode : undefined;
@@ -56,7 +59,9 @@ export function createConnectAdapter(options: ConnectAdapterOptions): (req: Node
       return;
     }
     const unary = handler.method.methodKind === "unary";
-    const authority = "authority" in req ? req.authority : req.headers.host;
+    const given = "authority" in req ? req.authority : req.headers.host;
+    // Connect parses the URL of GET calls; a Host that would not parse must not fail them.
+    const authority = given !== undefined && AUTHORITY.test(given) ? given : "localhost";
     const controller = new AbortController();
     res.once("close", () => {
       if (res.writableEnded) return; // answered: Connect's handler context has ended the call
@@ -66,14 +71,14 @@ export function createConnectAdapter(options: ConnectAdapterOptions): (req: Node
     const header = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
       if (name.charCodeAt(0) === 58 /* ":" */ || value === undefined) continue;
-      if (typeof value === "string") header.append(name, value);
-      else for (const v of value) header.append(name, v);
+      if (Array.isArray(value)) for (const v of value) header.append(name, v);
+      else header.append(name, String(value));
     }
     const uReq: UniversalServerRequest = {
       httpVersion: req.httpVersion,
       method: req.method ?? "",
       // Connect reads the query of GET calls from it; "encrypted" is never true here (h2c and plain h1).
-      url: `http://${authority ?? "localhost"}${url}`,
+      url: `http://${authority}${url}`,
       header,
       body: readRequestBody(req),
       signal: controller.signal,

@@ -79,6 +79,13 @@ describe("request decoding check", () => {
     expect((await send({ httpVersion: "2", method: "POST", path: GET_JOB, headers: { "content-type": "application/grpc", te: "trailers", "grpc-encoding": "gzip" }, body: envelope(gz, 0x01) }))[1]).toBe("5");
   });
 
+  it("answers a Connect GET whatever its Host header says (Connect parses the call's URL)", async () => {
+    const path = `${GET_JOB}?encoding=proto&base64=1&message=${GET_F1.toString("base64url")}`;
+    for (const host of ["a b", "host:99999", "x/y"]) {
+      expect([host, ...(await send({ httpVersion: "1.1", method: "GET", path, headers: { host } }))]).toEqual([host, 404, "not_found", 'job "ƒ1" not found']);
+    }
+  });
+
   it("lets a bidi stream carry several messages, and refuses it over HTTP/1.1 with a 400", async () => {
     const listServices = Buffer.from([0x3a, 0x00]); // ServerReflectionRequest{list_services: ""}
     const out = await client.send({ httpVersion: "2", method: "POST", path: REFLECTION, headers: { "content-type": "application/grpc", te: "trailers" }, body: Buffer.concat([envelope(listServices), envelope(listServices)]) });
