@@ -74,6 +74,40 @@ if ("skip" in target) {
         expect(new Set(ids).size).toBe(64);
       }));
 
+    it("follows the job manager's journal: a replay with an earlier job's jobspec, then a new job's", () =>
+      withCalls(async (calls) => {
+        const withOwner = (command: string[]) => {
+          const jobspec = JSON.parse(spec(command)) as { attributes: { user?: unknown } };
+          jobspec.attributes.user = { flux_restful: { owner: "journal-tester" } };
+          return JSON.stringify(jobspec);
+        };
+        const earlier = await calls.submit(withOwner(["echo", "earlier"]), { urgency: 16 });
+        const stop = new AbortController();
+        const seen = new Map<bigint, unknown>();
+        let caughtUp = false;
+        let later: bigint | undefined;
+        try {
+          for await (const notice of calls.followJobspecs(AbortSignal.any([stop.signal, AbortSignal.timeout(30_000)]))) {
+            if (notice.kind === "caught-up") {
+              caughtUp = true;
+              expect(seen.has(earlier)).toBe(true);
+              later = await calls.submit(withOwner(["echo", "later"]), { urgency: 16 });
+              if (seen.has(later)) break;
+              continue;
+            }
+            seen.set(notice.id, notice.jobspec);
+            if (later !== undefined && notice.id === later) break;
+          }
+        } finally {
+          stop.abort();
+        }
+        expect(caughtUp).toBe(true);
+        expect(seen.get(earlier)).toMatchObject({ tasks: [{ command: ["echo", "earlier"] }], attributes: { user: { flux_restful: { owner: "journal-tester" } } } });
+        expect(seen.get(later!)).toMatchObject({ tasks: [{ command: ["echo", "later"] }] });
+        // The journal's jobspec is redacted: no environment.
+        expect(JSON.stringify(seen.get(earlier))).not.toContain('"environment"');
+      }));
+
     const restart = process.env.FLUX_RESTFUL_TEST_RESTART_CMD;
     it.skipIf(!restart)(`survives the instance restarting under it${restart ? "" : " (skipped: FLUX_RESTFUL_TEST_RESTART_CMD is not set)"}`, () =>
       withCalls(async (calls) => {
