@@ -25,6 +25,12 @@ export interface InstanceHandlerOptions {
   version?: string;
   /** How often a watch looks for new eventlog lines. Defaults to 20 ms. */
   pollMs?: number;
+  /**
+   * How often an open journal looks for new jobs (it lists every job directory, and every
+   * backend keeps one open). Defaults to 100 ms; a backend reads a job it lists before the
+   * journal brings it.
+   */
+  journalPollMs?: number;
 }
 
 const isExit = (e: unknown): e is FakeExit => e instanceof Error && typeof (e as FakeExit).stderr === "string";
@@ -36,6 +42,7 @@ export async function createInstanceHandler(options: InstanceHandlerOptions): Pr
   const { dir } = options;
   const uid = process.getuid?.() ?? 0;
   const pollMs = options.pollMs ?? 20;
+  const journalPollMs = options.journalPollMs ?? 100;
 
   const idOf = (req: FakeRequest): bigint | undefined => {
     const id = req.payload?.id;
@@ -195,7 +202,7 @@ export async function createInstanceHandler(options: InstanceHandlerOptions): Pr
     let stopped = false;
     res.onClose(() => (stopped = true));
     while (!stopped && !res.done) {
-      await new Promise((r) => setTimeout(r, pollMs));
+      await new Promise((r) => setTimeout(r, journalPollMs));
       for (const id of lib.allJobIds(dir)) {
         if (sent.has(id) || res.done) continue;
         const text = entry(id);
