@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFakeFlux, type FakeFlux } from "./fake-flux.js";
+import { createGateFiles, WAIT_GATE_SH } from "./gate-files.js";
 import { runFake, submitToFake, waitInactive } from "./run-fake.js";
 import { readReferenceFile, readTranscript } from "./transcript.js";
 
@@ -174,19 +175,32 @@ describe("fake flux: jobs run for real and are reported as Flux reports them", (
 
 describe("fake flux: a running job", () => {
   it("streams output to attach as the job writes it (job-attach-running-timestamped.txt, shortened)", async () => {
-    const id = await submitToFake(fake, ["sh", "-c", 'echo "start 🥞"; sleep 1; echo "middle to stderr" >&2; sleep 1; echo end']);
-    const started = Date.now();
-    const seen: { text: string; ms: number }[] = [];
+    // The job writes each line only after attach has delivered the one before (a gate file
+    // the test opens on seeing it), so the lines surely arrive while the job runs, one per
+    // read, however slowly a busy machine starts attach or runs the job. Fixed sleeps in
+    // the job raced a cold attach.
+    const gates = createGateFiles(["first", "second"]);
+    const script = `${WAIT_GATE_SH}echo "start 🥞"; wait_gate "$0"; echo "middle to stderr" >&2; wait_gate "$1"; echo end`;
+    const id = await submitToFake(fake, ["sh", "-c", script, gates.path("first"), gates.path("second")]);
+    const seen: string[] = [];
     const { spawn } = await import("node:child_process");
     const child = spawn(fake.fluxCommand, ["job", "attach", id], { env: { ...fake.baseEnvironment, FLUX_URI: fake.uri } });
-    child.stdout.on("data", (b: Buffer) => seen.push({ text: `stdout: ${b.toString()}`, ms: Date.now() - started }));
-    child.stderr.on("data", (b: Buffer) => seen.push({ text: `stderr: ${b.toString()}`, ms: Date.now() - started }));
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    expect(code).toBe(0);
-    expect(seen.map((s) => s.text)).toEqual(["stdout: start 🥞\n", "stderr: middle to stderr\n", "stdout: end\n"]);
-    // Each line arrives when written, about a second apart, as in the transcript (0.48 s, 2.48 s, 3.98 s there).
-    expect(seen[1]!.ms - seen[0]!.ms).toBeGreaterThan(700);
-    expect(seen[2]!.ms - seen[1]!.ms).toBeGreaterThan(700);
+    try {
+      child.stdout.on("data", (b: Buffer) => {
+        seen.push(`stdout: ${b.toString()}`);
+        if (seen.length === 1) gates.open("first");
+      });
+      child.stderr.on("data", (b: Buffer) => {
+        seen.push(`stderr: ${b.toString()}`);
+        if (seen.length === 2) gates.open("second");
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(seen).toEqual(["stdout: start 🥞\n", "stderr: middle to stderr\n", "stdout: end\n"]);
+      expect(code).toBe(0);
+    } finally {
+      gates.close();
+      child.kill();
+    }
     await waitInactive(fake, id);
   });
 
@@ -198,7 +212,8 @@ describe("fake flux: a running job", () => {
     let stderr = "";
     attach.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
     attach.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    for (let i = 0; i < 250 && !stdout.includes("started"); i++) await new Promise((r) => setTimeout(r, 20));
+    // Until a deadline, not a count of tries: each try is quick or slow as the machine is.
+    await expect.poll(() => stdout, { timeout: 15_000, interval: 20 }).toContain("started");
     expect(stdout, (await runFake(fake, ["job", "eventlog", id])).stdout + stderr).toBe("started\n");
     expect((await runFake(fake, ["job", "raise", id])).exitCode).toBe(0);
     const code = await new Promise<number | null>((resolve) => attach.on("close", resolve));
