@@ -56,7 +56,7 @@ describe("fake broker", () => {
       const request = Buffer.concat([Buffer.from("1200eeff0000002600" + "0b", "hex"), Buffer.from("broker.ping"), Buffer.from("037b7d00148e01010bffffffff00000000ffffffff00000007", "hex")]);
       expect(request.length).toBe(46);
       sock.write(request);
-      for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await expect.poll(() => got.length, { timeout: 10_000, interval: 10 }).toBeGreaterThan(0);
       sock.destroy();
       expect(handshake).toBe(0);
       expect(got[0]).toMatchObject({ type: 2, flags: 0x0b, aux1: 0, aux2: 7, topic: "broker.ping", routes: [] });

@@ -116,7 +116,9 @@ export async function createFakeFlux(config: FakeFluxConfig = {}): Promise<FakeF
           // already gone
         }
       }
-      for (let i = 0; i < 100 && [...runners, ...tasks].some(alive); i++) await new Promise((r) => setTimeout(r, 20));
+      // Until a deadline, not a count of tries: a loaded machine reaps killed processes late.
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && [...runners, ...tasks].some(alive)) await new Promise((r) => setTimeout(r, 20));
       rmSync(dir, { recursive: true, force: true });
     },
   };

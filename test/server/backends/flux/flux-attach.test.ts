@@ -114,14 +114,27 @@ describe("followOutput over flux job attach (stand-in flux)", () => {
   it("keeps a final partial line (no newline) and rank labels of a 2-task job", async () => {
     // Each piece attach prints starts with "RANK: "; a partial line ends where the next read starts with a
     // label. (Pieces of different tasks that reach the pty in one read after a partial line are joined:
-    // see docs/flux-backend.md.)
-    const script = 'echo "out from task $FLUX_TASK_RANK"; sleep 0.$((FLUX_TASK_RANK * 5)); printf "tail-$FLUX_TASK_RANK"';
-    const id = await backend.submit(jobRequest(["sh", "-c", script], { numTasks: 2 }), owner);
-    const items = await collect(backend.followOutput(id, 0, AbortSignal.timeout(15_000)));
-    const byRank = (rank: number) =>
-      items.flatMap((i) => (i.kind === "chunk" && i.chunk.rank === rank ? [Buffer.from(i.chunk.data).toString()] : [])).join("");
-    expect(byRank(0)).toBe("out from task 0\ntail-0");
-    expect(byRank(1)).toBe("out from task 1\ntail-1");
+    // see docs/flux-backend.md.) Gates keep each partial line last in its read whatever the machine's
+    // speed: task 0 prints its tail once the test has seen task 1's line, task 1 its tail once the test
+    // has seen task 0's. (A pause in task 1 let a late start of either task share a read with a tail.)
+    const gates = createGateFiles(["rank1-line", "rank0-tail"]);
+    try {
+      const script = `${WAIT_GATE_SH}echo "out from task $FLUX_TASK_RANK"; if [ "$FLUX_TASK_RANK" = 0 ]; then wait_gate "$0"; else wait_gate "$1"; fi; printf "tail-$FLUX_TASK_RANK"`;
+      const id = await backend.submit(jobRequest(["sh", "-c", script, gates.path("rank1-line"), gates.path("rank0-tail")], { numTasks: 2 }), owner);
+      const items: OutputItem[] = [];
+      const byRank = (rank: number) =>
+        items.flatMap((i) => (i.kind === "chunk" && i.chunk.rank === rank ? [Buffer.from(i.chunk.data).toString()] : [])).join("");
+      await collect(backend.followOutput(id, 0, AbortSignal.timeout(25_000)), (item) => {
+        items.push(item);
+        if (byRank(1).includes("\n")) gates.open("rank1-line");
+        if (byRank(0).endsWith("tail-0")) gates.open("rank0-tail");
+      });
+      expect(byRank(0)).toBe("out from task 0\ntail-0");
+      expect(byRank(1)).toBe("out from task 1\ntail-1");
+      expect(items.at(-1)).toEqual({ kind: "end", exitCode: 0, truncated: false });
+    } finally {
+      gates.close();
+    }
   });
 
   it("runs attach with --read-only in a pty, FLUX_F58_FORCE_ASCII=1 and TERM=dumb", async () => {

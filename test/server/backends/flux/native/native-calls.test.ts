@@ -177,9 +177,9 @@ describe("native FluxCalls", () => {
       if (e.name === "start") abort.abort();
     }
     expect(names).toEqual(["submit", "validate", "depend", "priority", "alloc", "start"]);
-    await new Promise((r) => setTimeout(r, 50));
     const watchTag = sent(broker, "job-info.eventlog-watch")[0]!.matchtag;
-    expect(sent(broker, "job-info.eventlog-watch-cancel").map((r) => r.payload)).toEqual([{ matchtag: watchTag }]);
+    // The cancel reaches the broker some time after the abort: wait for it, not for a fixed pause.
+    await expect.poll(() => sent(broker, "job-info.eventlog-watch-cancel").map((r) => r.payload), { timeout: 10_000 }).toEqual([{ matchtag: watchTag }]);
   });
 
   it("maps a watch of an unknown job to NotFound", async () => {
