@@ -84,14 +84,20 @@ export async function startServerProcess(env: Record<string, string> = {}, nodeA
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
+  // A server that does not come up leaves neither a process nor its data dir behind.
+  const giveUp = async (message: string): Promise<never> => {
+    child.kill("SIGKILL");
+    await fs.rm(dataDir, { recursive: true, force: true });
+    throw new Error(message);
+  };
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    if (child.exitCode !== null) await giveUp(`server exited with ${child.exitCode}`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) break;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error("server did not start within 30 s");
+    if (Date.now() > deadline) await giveUp("server did not start within 30 s");
     await new Promise((r) => setTimeout(r, 100));
   }
   const pid = child.pid!;
