@@ -208,15 +208,29 @@ describe("fake flux: a running job", () => {
     const id = await submitToFake(fake, ["sh", "-c", "echo started; sleep 30"]);
     const { spawn } = await import("node:child_process");
     const attach = spawn(fake.fluxCommand, ["job", "attach", id], { env: { ...fake.baseEnvironment, FLUX_URI: fake.uri } });
+    // Listening from the start: an attach that ended early must not leave the test waiting for a "close" already emitted.
+    const closed = new Promise<number | null>((resolve) => attach.on("close", resolve));
     let stdout = "";
     let stderr = "";
     attach.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
     attach.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    // Until a deadline, not a count of tries: each try is quick or slow as the machine is.
-    await expect.poll(() => stdout, { timeout: 15_000, interval: 20 }).toContain("started");
-    expect(stdout, (await runFake(fake, ["job", "eventlog", id])).stdout + stderr).toBe("started\n");
-    expect((await runFake(fake, ["job", "raise", id])).exitCode).toBe(0);
-    const code = await new Promise<number | null>((resolve) => attach.on("close", resolve));
+    let code: number | null;
+    try {
+      // Until a deadline, not a count of tries: each try is quick or slow as the machine is.
+      await expect.poll(() => stdout, { timeout: 10_000, interval: 20 }).toContain("started");
+      expect(stdout, (await runFake(fake, ["job", "eventlog", id])).stdout + stderr).toBe("started\n");
+      expect((await runFake(fake, ["job", "raise", id])).exitCode).toBe(0);
+      let timer: NodeJS.Timeout | undefined;
+      code = await Promise.race([
+        closed,
+        new Promise<never>((_, reject) => {
+          // Far under the job's 30 s: a cancel that did not end the job fails here, with what attach printed.
+          timer = setTimeout(() => reject(new Error(`attach did not end 10 s after the cancel; stdout ${JSON.stringify(stdout)}, stderr ${JSON.stringify(stderr)}`)), 10_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+    } finally {
+      attach.kill();
+    }
     const t = readTranscript("job-attach-cancelled.txt");
     expect(code).toBe(t.exitCode);
     expect(stdout).toBe(t.stdout);

@@ -52,10 +52,11 @@ export function readLines(file) {
   } catch {
     return undefined;
   }
-  return text
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l));
+  // A writer may be appending right now: a last line without its "\n" is not complete yet
+  // (every entry is written with one), so it is left for the next read.
+  const lines = text.split("\n");
+  lines.pop();
+  return lines.filter((l) => l !== "").map((l) => JSON.parse(l));
 }
 
 /** Appends an RFC 18 entry the way the KVS stores it (compact, %.17g timestamp). */
