@@ -162,7 +162,8 @@ export async function createInstanceHandler(options: InstanceHandlerOptions): Pr
       } catch {
         // not created yet
       }
-      const lines = text.split("\n").filter((l) => l !== "");
+      // A last line without its "\n" is still being appended: it goes out on the next round.
+      const lines = text.split("\n").slice(0, -1).filter((l) => l !== "");
       for (const line of lines.slice(sent)) {
         res.ok({ event: `${line}\n` });
         if (path === "eventlog" && JSON.parse(line).name === "clean") return res.end();
