@@ -65,9 +65,9 @@ export interface FluxBackendOptions {
   /** Another attach implementation; defaults to `flux job attach` in a pty. */
   attach?: FluxAttach;
   /**
-   * Where the calls offer the job manager's journal (native), how long start() waits for it to
-   * replay every job's jobspec, so the first listing needs no jobspec reads. Defaults to 5000;
-   * past it the replay goes on in the background.
+   * How long start() waits for every job's facts, so the first listing needs no jobspec reads:
+   * the journal's replay where the calls offer it (native), else one job listing and one bulk
+   * jobspec read (cli). Defaults to 5000; past it the reading goes on in the background.
    */
   factsWarmupMs?: number;
 }
@@ -128,6 +128,17 @@ export function createFluxBackend(options: FluxBackendOptions): JobBackend & { r
     });
   }
 
+  /** What `work` resolves to, or false once factsWarmupMs has passed (the work goes on). */
+  async function withinWarmup<T>(work: Promise<T | false>): Promise<T | false> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<false>((r) => (timer = setTimeout(() => r(false), options.factsWarmupMs ?? 5000)));
+    try {
+      return await Promise.race([work, gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   const combined = (signal: AbortSignal) => AbortSignal.any([signal, closing.signal]);
 
   /** The query's filters that Flux can apply itself (applyListQuery applies them all again). */
@@ -165,13 +176,23 @@ export function createFluxBackend(options: FluxBackendOptions): JobBackend & { r
         const follow = calls.followJobspecs.bind(calls);
         feed = startJobspecFeed({ follow, facts, logger, signal: closing.signal });
         const started = Date.now();
-        let timer: NodeJS.Timeout | undefined;
-        const replayed = await Promise.race([
-          feed.firstCatchUp,
-          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), options.factsWarmupMs ?? 5000))),
-        ]);
-        clearTimeout(timer);
+        const replayed = await withinWarmup(feed.firstCatchUp);
         logger.info(replayed ? "job facts read from the job manager's journal" : "job facts not (yet) read from the job manager's journal; jobspecs are read when jobs are listed", { ms: Date.now() - started });
+      } else if (calls.followJobspecs === undefined) {
+        // No journal (cli): read the facts of every job there is now, in two processes, so that a
+        // listing afterwards is one `flux job list` (only jobs submitted by hand since need more).
+        const started = Date.now();
+        const warm = calls.list({ allUsers: multiUser }).then((jobs) => facts.getMany(jobs.map((r) => r.id)));
+        const read = await withinWarmup(
+          warm.then(
+            (known) => known.size,
+            (e: unknown) => {
+              logger.warn("could not read the jobs' facts at start; jobspecs are read when jobs are listed", { error: e });
+              return false as const;
+            },
+          ),
+        );
+        if (read !== false) logger.info("job facts read at start", { jobs: read, ms: Date.now() - started });
       }
     },
 

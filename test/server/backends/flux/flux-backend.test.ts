@@ -236,6 +236,44 @@ describe("flux backend after a restart", () => {
   });
 });
 
+describe("flux backend started on an instance with jobs (cli)", () => {
+  it("reads every job's facts at start, so its first listing is one `flux job list`", async () => {
+    const fake = await createFakeFlux();
+    const first = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger });
+    const restarted = createFluxBackend({
+      fluxCommand: fake.fluxCommand,
+      fluxUri: fake.uri,
+      baseEnvironment: fake.baseEnvironment,
+      logger,
+      checkFeasibility: false,
+    });
+    try {
+      const ids: bigint[] = [];
+      for (const who of ["gus", "hana", "gus"]) ids.push(await first.submit(jobRequest(["echo", who], { name: "warm" }), { name: who }));
+      for (const id of ids) await waitInactive(first, id);
+      const start = await callsDuring(fake, () => restarted.start());
+      const key = (id: bigint) => `${formatJobId(id, "kvs")}.jobspec`;
+      expect(start.calls.map((c) => c.slice(0, 3))).toEqual([
+        ["getattr", "security.owner"],
+        ["job", "list", "-a"],
+        ["kvs", "get", "--"],
+      ]);
+      expect(start.calls[2]!.slice(3).sort()).toEqual(ids.map(key).sort());
+      const query = { owner: "gus", orderBy: { column: "t_submit" as const, descending: false }, pageSize: 50, pageToken: "" };
+      const listed = await callsDuring(fake, () => restarted.list(query));
+      expect(listed.calls).toEqual([["job", "list", "-a"]]);
+      expect(listed.result.jobs.map((j) => [j.id, j.owner, j.command])).toEqual([
+        [ids[0], "gus", ["echo", "gus"]],
+        [ids[2], "gus", ["echo", "gus"]],
+      ]);
+    } finally {
+      await first.close();
+      await restarted.close();
+      await fake.stop();
+    }
+  });
+});
+
 describe("flux backend without an instance", () => {
   it("refuses to start, is not ready, and probeFlux says why", async () => {
     const fake = await createFakeFlux();
