@@ -26,6 +26,8 @@
  *   own ceiling, NOT Flux.
  *
  * BENCH_SECONDS (default 5) sets each series' length, BENCH_CLIENTS (default 1,16,64) the client counts.
+ * BENCH_FLOOR_SPEC=same adds a floor series submitting the jobspec the server built (read back
+ * with `flux job info --original`), since the minimal python jobspec costs the broker less.
  * Results: bench/results/flux-transport.json.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -50,6 +52,10 @@ const FRESH = process.env.BENCH_FLUX_FRESH === "1";
 const QUEUE = process.env.BENCH_FLUX_QUEUE === "running" ? "running" : "stopped";
 const CLIENT = process.env.BENCH_CLIENT === "raw" ? "raw" : "connect";
 const CLIENTS = (process.env.BENCH_CLIENTS ?? "1,16,64").split(",").map(Number);
+/** "same": the floor also submits the jobspec the server builds (read back with `flux job info --original`), next to the minimal one. */
+const FLOOR_SPEC = process.env.BENCH_FLOOR_SPEC === "same" ? "same" : "minimal";
+/** The jobspec the server submitted for `true`, once known (BENCH_FLOOR_SPEC=same). */
+let serverJobspec: string | undefined;
 const results: Record<string, unknown> = {};
 const logger = createSilentLogger();
 const owner = { name: "bench" };
@@ -134,7 +140,8 @@ async function submitter(fluxUri: string, transport: "native" | "cli", fluxComma
       if (fluxCommand !== undefined) env.FLUX_RESTFUL_FLUX_CMD = fluxCommand;
       const server = await startServerProcess(env);
       const client = createClient(JobService, createConnectTransport({ baseUrl: server.url, httpVersion: "2", useBinaryFormat: true }));
-      await client.submitJob({ command: ["true"] });
+      const { id } = await client.submitJob({ command: ["true"] });
+      if (FLOOR_SPEC === "same" && serverJobspec === undefined) serverJobspec = (await fluxRun(fluxUri, ["job", "info", "--original", id, "jobspec"])).trim();
       const load = (clients: number) =>
         CLIENT === "raw" ? rawSubmitLoad(server.url, "connect", clients, SECONDS) : runLoop(clients, SECONDS, () => client.submitJob({ command: ["true"] }));
       return { load, stop: () => server.stop(), level: `api, ${CLIENT} client` };
@@ -161,11 +168,13 @@ async function submitter(fluxUri: string, transport: "native" | "cli", fluxComma
  * `seconds` (what a load loop of as many clients does); "burst" issues `inflight` at once and
  * collects every id.
  */
-function pythonFloor(fluxUri: string, mode: "sustained" | "burst", inflight: number, seconds: number): number {
+function pythonFloor(fluxUri: string, mode: "sustained" | "burst", inflight: number, seconds: number, jobspec?: string): number {
   const script = [
     "import flux, flux.job, json, sys, time",
     "h = flux.Flux()",
-    'spec = flux.job.JobspecV1.from_command(["true"])',
+    // A jobspec on stdin (the server's own, BENCH_FLOOR_SPEC=same), else the minimal one for `true`.
+    'given = sys.stdin.read()',
+    'spec = given if given else flux.job.JobspecV1.from_command(["true"])',
     "mode, n, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])",
     "t0 = time.time()",
     "if mode == 'burst':",
@@ -186,7 +195,12 @@ function pythonFloor(fluxUri: string, mode: "sustained" | "burst", inflight: num
     "    done = count[0]",
     "print(json.dumps({'perSecond': done / (time.time() - t0)}))",
   ].join("\n");
-  const out = execFileSync("flux", ["python", "-c", script, mode, String(inflight), String(seconds)], { env: { ...process.env, FLUX_URI: fluxUri }, encoding: "utf8", timeout: 600_000 });
+  const out = execFileSync("flux", ["python", "-c", script, mode, String(inflight), String(seconds)], {
+    env: { ...process.env, FLUX_URI: fluxUri },
+    encoding: "utf8",
+    timeout: 600_000,
+    input: jobspec ?? "",
+  });
   return (JSON.parse(out.trim().split("\n").pop()!) as { perSecond: number }).perSecond;
 }
 
@@ -204,12 +218,18 @@ async function submitSeries(fluxUri: string, transport: "native" | "cli", client
 async function benchReal(fluxUri: string): Promise<void> {
   console.log(`\n== real Flux (${FRESH ? "a fresh instance per series" : fluxUri}; level ${LEVEL}; scheduling ${QUEUE} during submits; ${ROUNDS} rounds) ==`);
   for (const clients of CLIENTS) {
-    const rows: Record<string, number[]> = { native: [], cli: [], floor: [], ratio: [], nativeErrors: [] };
+    const rows: Record<string, number[]> = { native: [], cli: [], floor: [], ratio: [], nativeErrors: [], sameFloor: [], sameRatio: [] };
     for (let round_ = 0; round_ < ROUNDS; round_++) {
       const native = await submitSeries(fluxUri, "native", clients);
       report(`real native submit x${clients} (${native.level}) round ${round_ + 1}`, native);
       const floor = await onInstance(fluxUri, async (uri) => pythonFloor(uri, "sustained", clients, SECONDS));
       console.log(`${`real floor: flux python, ${clients} submit_async in flight, round ${round_ + 1}`.padEnd(56)} ${String(round(floor)).padStart(8)}/s`);
+      if (serverJobspec !== undefined) {
+        const same = await onInstance(fluxUri, async (uri) => pythonFloor(uri, "sustained", clients, SECONDS, serverJobspec));
+        console.log(`${`real floor, the server's jobspec (${serverJobspec.length} bytes), round ${round_ + 1}`.padEnd(56)} ${String(round(same)).padStart(8)}/s`);
+        rows.sameFloor!.push(same);
+        rows.sameRatio!.push(native.perSecond / same);
+      }
       const cli = clients === 64 && round_ > 0 ? undefined : await submitSeries(fluxUri, "cli", clients);
       if (cli) report(`real cli submit x${clients} (${cli.level}) round ${round_ + 1}`, cli);
       rows.native!.push(native.perSecond);
@@ -224,9 +244,11 @@ async function benchReal(fluxUri: string): Promise<void> {
       nativeOverFloor: round(median(rows.ratio!), 2),
       cliPerSecond: round(median(rows.cli!)),
       nativeErrors: rows.nativeErrors!.reduce((a, b) => a + b, 0),
+      ...(rows.sameFloor!.length > 0 ? { sameSpecFloorPerSecond: round(median(rows.sameFloor!)), nativeOverSameSpecFloor: round(median(rows.sameRatio!), 2) } : {}),
     };
     results[`real x${clients} medians`] = summary;
-    console.log(`-- x${clients} medians: native ${summary.nativePerSecond}/s, floor ${summary.floorPerSecond}/s, native/floor ${summary.nativeOverFloor}, cli ${summary.cliPerSecond}/s, native errors ${summary.nativeErrors}`);
+    console.log(`-- x${clients} medians: native ${summary.nativePerSecond}/s, floor ${summary.floorPerSecond}/s, native/floor ${summary.nativeOverFloor}, cli ${summary.cliPerSecond}/s, native errors ${summary.nativeErrors}` +
+        (summary.sameSpecFloorPerSecond !== undefined ? `; floor with the server's jobspec ${summary.sameSpecFloorPerSecond}/s, native/that ${summary.nativeOverSameSpecFloor}` : ""));
   }
   const burst = await onInstance(fluxUri, async (uri) => pythonFloor(uri, "burst", 500, 0));
   results["real floor python submit_async burst of 500"] = round(burst);
