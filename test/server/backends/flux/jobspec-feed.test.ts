@@ -63,13 +63,19 @@ function scriptedFeed() {
   return { push, follow, follows: () => follows };
 }
 
+/** A feed from a scripted journal into a facts cache whose jobspec reads are counted. */
+function feedOverCountingCalls(options: { retryInitialMs?: number } = {}) {
+  const { calls, read } = countingCalls();
+  const facts = createFactsCache(calls);
+  const feed = scriptedFeed();
+  const stop = new AbortController();
+  const running = startJobspecFeed({ follow: feed.follow, facts, logger: createSilentLogger(), signal: stop.signal, ...options });
+  return { read, facts, feed, stop, running };
+}
+
 describe("jobspec feed", () => {
   it("fills the cache from the replay, so listed jobs need no jobspec reads, and keeps it filled with new jobs", async () => {
-    const { calls, read } = countingCalls();
-    const facts = createFactsCache(calls);
-    const feed = scriptedFeed();
-    const stop = new AbortController();
-    const running = startJobspecFeed({ follow: feed.follow, facts, logger: createSilentLogger(), signal: stop.signal });
+    const { read, facts, feed, stop, running } = feedOverCountingCalls();
     feed.push({ kind: "jobspec", id: 1n, jobspec: specFor("alice", ["a"]) });
     feed.push({ kind: "jobspec", id: 2n ** 60n, jobspec: specFor("bob", ["b"]) });
     feed.push({ kind: "caught-up" });
@@ -86,11 +92,7 @@ describe("jobspec feed", () => {
   });
 
   it("makes a lookup during the replay wait for it instead of reading jobspecs", async () => {
-    const { calls, read } = countingCalls();
-    const facts = createFactsCache(calls);
-    const feed = scriptedFeed();
-    const stop = new AbortController();
-    const running = startJobspecFeed({ follow: feed.follow, facts, logger: createSilentLogger(), signal: stop.signal });
+    const { read, facts, feed, stop, running } = feedOverCountingCalls();
     feed.push({ kind: "jobspec", id: 1n, jobspec: specFor("alice", ["a"]) });
     const pending = facts.getMany([1n, 2n, 9n]);
     feed.push({ kind: "jobspec", id: 2n, jobspec: specFor("bob", ["b"]) });
@@ -105,11 +107,7 @@ describe("jobspec feed", () => {
   });
 
   it("lets lookups go ahead when the feed fails, and follows it again", async () => {
-    const { calls, read } = countingCalls();
-    const facts = createFactsCache(calls);
-    const feed = scriptedFeed();
-    const stop = new AbortController();
-    const running = startJobspecFeed({ follow: feed.follow, facts, logger: createSilentLogger(), signal: stop.signal, retryInitialMs: 1 });
+    const { read, facts, feed, stop, running } = feedOverCountingCalls({ retryInitialMs: 1 });
     feed.push(new Error("the flux broker connection was lost"));
     expect(await running.firstCatchUp).toBe(false);
     expect((await facts.getMany([5n])).get(5n)?.owner).toBe("read-5");
