@@ -3,7 +3,7 @@
  * interceptors, plain HTTP routes, and the one-port listener. main.ts and tests call it.
  */
 import { setMaxListeners } from "node:events";
-import os from "node:os";
+import { processUser } from "./process-user.js";
 import type { AddressInfo } from "node:net";
 import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
@@ -56,7 +56,7 @@ export interface FluxRestfulServer {
 
 export async function createServer(config: Config, deps: ServerDeps = {}): Promise<FluxRestfulServer> {
   const logger = deps.logger ?? createSilentLogger();
-  const anonymousCaller: Caller = { name: os.userInfo().username, superuser: true, authenticated: false };
+  const anonymousCaller: Caller = { name: processUser().username, superuser: true, authenticated: false };
   // Before the backend: a refused auth setup must not leave jobs or stores open.
   const auth = await createAuth({
     config,

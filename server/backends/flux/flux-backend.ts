@@ -3,7 +3,7 @@
  * FluxCalls (flux-cli.ts, one C subcommand per call) and output streams through
  * `flux job attach` in a pty (flux-attach.ts).
  */
-import os from "node:os";
+import { processUser } from "../../process-user.js";
 import type { Logger } from "../../logger.js";
 import type { JobBackend, JobEvent, JobOwner, JobRecord, JobRequest, ListQuery, NodeInfo, Readiness } from "../backend.js";
 import { JobStateBit } from "../backend.js";
@@ -86,7 +86,7 @@ export function createFluxBackend(options: FluxBackendOptions): JobBackend & { r
   const calls = options.calls ?? createFluxCliCalls(options);
   const attacher = options.attach ?? createFluxAttach(options);
   const facts = createFactsCache(calls);
-  const self = os.userInfo();
+  const self = processUser();
   const userNames = createUserNames({ passwdPath: options.passwdPath, self: { uid: self.uid, name: self.username } });
   const closing = new AbortController();
   const readyCacheMs = options.readyCacheMs ?? 1000;
