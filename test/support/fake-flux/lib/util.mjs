@@ -147,20 +147,35 @@ export function withLock(dir, fn) {
   for (let tries = 0; ; tries++) {
     try {
       fs.mkdirSync(lock);
+      fs.writeFileSync(`${lock}/pid`, String(process.pid));
       break;
     } catch (e) {
       if (e.code !== "EEXIST") throw e;
-      if (tries > 4000) {
-        // A holder that died (killed test) must not wedge every later command.
-        fs.rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
+      // A holder that died (a killed test) must not wedge every later command; a live one that
+      // is only slow (a loaded machine) keeps its lock.
+      if (tries % 1000 === 999 && !holderAlive(lock)) fs.rmSync(lock, { recursive: true, force: true });
       sleepSync(1);
     }
   }
   try {
     return fn();
   } finally {
-    fs.rmdirSync(lock);
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Whether the process that took the lock still runs (unknown, e.g. mid-creation, counts as alive). */
+function holderAlive(lock) {
+  let pid;
+  try {
+    pid = Number(fs.readFileSync(`${lock}/pid`, "utf8"));
+  } catch {
+    return fs.existsSync(lock) && Date.now() - fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs < 10_000;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
   }
 }
