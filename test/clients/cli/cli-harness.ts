@@ -23,8 +23,11 @@ let bundlePath: Promise<string> | undefined;
 /** Builds the CLI bundle once per process (each test file runs in its own). */
 export function buildCliBundle(): Promise<string> {
   bundlePath ??= (async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "flux-cli-bundle-"));
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    // In the run's folder, which the run removes (test/support/run-temp-dir.ts): vitest ends a
+    // test process without running its exit hooks. Alone (no such folder), the exit hook cleans up.
+    const runDir = process.env.FLUX_RESTFUL_TEST_RUN_DIR;
+    const dir = await fs.mkdtemp(path.join(runDir ?? os.tmpdir(), "flux-cli-bundle-"));
+    if (runDir === undefined) process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     const outfile = path.join(dir, "cli.mjs");
     // The CLI finds package.json and its central settings.yml next to its own modules.
     const moduleUrl = pathToFileURL(path.resolve("clients/cli/main.ts")).href;
