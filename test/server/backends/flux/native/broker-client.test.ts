@@ -10,6 +10,7 @@ import { createBrokerClient, isFluxRpcError, type BrokerClient, type BrokerClien
 import { createSilentLogger } from "../../../../../server/logger.js";
 import { startFakeBroker, type BrokerHandler, type FakeBroker } from "../../../../support/fake-broker/fake-broker.js";
 import { createRecordedHandler, loadExchanges } from "../../../../support/fake-broker/recorded-handler.js";
+import { thrown } from "../../../../support/backend-contract-helpers.js";
 
 const COMPLETED = 199783088128n;
 const RUNNING = 427064033280n;
@@ -28,15 +29,6 @@ async function setup(handler: BrokerHandler = createRecordedHandler(loadExchange
   broker = await startFakeBroker({ handler });
   client = createBrokerClient({ socketPath: broker.socketPath, logger: createSilentLogger(), reconnectInitialMs: 20, reconnectMaxMs: 100, ...clientOptions });
   return { broker, client };
-}
-
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -64,15 +56,16 @@ describe("broker client", () => {
   it("reports a refused handshake with its errno", async () => {
     const { broker, client } = await setup();
     broker.setHandshakeByte(1);
-    const e = await caught(client.rpc("broker.ping", {}));
+    const e = await thrown(() => client.rpc("broker.ping", {}));
     expect(isBackendUnavailableError(e)).toBe(true);
     expect((e as Error).message).toMatch(/refused the connection \(EPERM\)/);
   });
 
   it("fails at once with Unavailable when nothing listens", async () => {
-    client = createBrokerClient({ socketPath: "/nonexistent/flux/local", logger: createSilentLogger() });
+    const c = createBrokerClient({ socketPath: "/nonexistent/flux/local", logger: createSilentLogger() });
+    client = c;
     const started = Date.now();
-    const e = await caught(client.rpc("broker.ping", {}));
+    const e = await thrown(() => c.rpc("broker.ping", {}));
     expect(isBackendUnavailableError(e)).toBe(true);
     expect((e as Error).message).toMatch(/ENOENT/);
     // At once rather than after the 5 s connect timeout.
@@ -133,12 +126,12 @@ describe("broker client", () => {
 
   it("turns an error response into FluxRpcError with the broker's words", async () => {
     const { client } = await setup();
-    const e = await caught(client.rpc("nosuchservice.foo", {}));
+    const e = await thrown(() => client.rpc("nosuchservice.foo", {}));
     expect(isFluxRpcError(e)).toBe(true);
     expect(e).toMatchObject({ errnum: 38, errorText: "No service matching nosuchservice.foo is registered" });
-    const inactive = await caught(client.rpc("job-manager.raise", { id: COMPLETED, type: "cancel", severity: 0 }));
+    const inactive = await thrown(() => client.rpc("job-manager.raise", { id: COMPLETED, type: "cancel", severity: 0 }));
     expect(inactive).toMatchObject({ errnum: 2, errorText: "job is inactive" });
-    const bare = await caught(client.rpc("job-list.list-id", { id: 123456789, attrs: ["all"] }));
+    const bare = await thrown(() => client.rpc("job-list.list-id", { id: 123456789, attrs: ["all"] }));
     expect(bare).toMatchObject({ errnum: 2, errorText: "" });
     expect((bare as Error).message).toBe("job-list.list-id: ENOENT (ENOENT)");
   });
@@ -183,14 +176,14 @@ describe("broker client", () => {
       if (drop) res.closeConnection();
       else res.ok({ ok: true });
     });
-    const slow = caught(client.rpc("svc.slow", {}));
-    const stream = caught((async () => {
+    const slow = thrown(() => client.rpc("svc.slow", {}));
+    const stream = thrown(() => (async () => {
       for await (const _ of client.stream("svc.watch", {})) {
         // nothing arrives
       }
     })());
     await waitFor(() => broker.requests.length === 2);
-    const dropped = await caught(client.rpc("svc.drop", {}));
+    const dropped = await thrown(() => client.rpc("svc.drop", {}));
     for (const e of [dropped, await slow, await stream]) {
       expect(isBackendUnavailableError(e)).toBe(true);
       expect((e as Error).message).toMatch(/connection was lost/);
@@ -203,13 +196,13 @@ describe("broker client", () => {
 
   it("fails the call when the broker sends half a frame and closes", async () => {
     const { client } = await setup((_req, res) => res.partialThenClose('{"id":1}', 20));
-    const e = await caught(client.rpc("svc.torn", {}));
+    const e = await thrown(() => client.rpc("svc.torn", {}));
     expect(isBackendUnavailableError(e)).toBe(true);
   });
 
   it("drops the connection on a malformed frame and fails the waiting calls", async () => {
     const { client } = await setup((_req, res) => res.writeRaw(Buffer.from("HTTP/1.1 400 Bad Request\r\n\r\n")));
-    const e = await caught(client.rpc("svc.garbage", {}));
+    const e = await thrown(() => client.rpc("svc.garbage", {}));
     expect(isBackendUnavailableError(e)).toBe(true);
     expect(((e as Error).cause as Error).message).toMatch(/malformed message: bad frame magic/);
   });
@@ -221,7 +214,7 @@ describe("broker client", () => {
       else res.ok({ ok: true });
     });
     const started = Date.now();
-    const e = await caught(client.rpc("svc.late", {}, { timeoutMs: 150 }));
+    const e = await thrown(() => client.rpc("svc.late", {}, { timeoutMs: 150 }));
     expect(isBackendUnavailableError(e)).toBe(true);
     expect((e as Error).message).toBe('the flux broker did not answer "svc.late" within 150 ms');
     // The call's own timeout, not the client's 30 s default.
@@ -238,8 +231,8 @@ describe("broker client", () => {
     broker.pauseReading(true);
     const big = { s: "x".repeat(8 * 1024 * 1024) };
     const started = Date.now();
-    const first = await caught(client.rpc("svc.big", big)); // written into the socket's buffer, never read
-    const second = await caught(client.rpc("svc.next", {})); // cannot even be written
+    const first = await thrown(() => client.rpc("svc.big", big)); // written into the socket's buffer, never read
+    const second = await thrown(() => client.rpc("svc.next", {})); // cannot even be written
     expect((first as Error).message).toBe('the flux broker did not answer "svc.big" within 300 ms');
     expect((second as Error).message).toBe('the flux broker did not take "svc.next" within 300 ms');
     // Two 300 ms deadlines, not the 30 s default nor a wait for the broker to read again.
@@ -272,7 +265,7 @@ describe("broker client", () => {
     await waitFor(() => broker.requests.some((r) => r.topic === "svc.flood-cancel"));
     expect(await client.rpc("svc.ok", {})).toEqual({ ok: true });
     const rest: unknown[] = [];
-    const e = await caught((async () => {
+    const e = await thrown(() => (async () => {
       for (;;) {
         const next = await stream.next();
         if (next.done) return;
@@ -286,7 +279,7 @@ describe("broker client", () => {
   it("survives a broker restart: calls fail fast while it is down, succeed once it is back", async () => {
     const { broker, client } = await setup();
     await client.rpc("broker.ping", {});
-    const watching = caught((async () => {
+    const watching = thrown(() => (async () => {
       for await (const _ of client.stream("job-info.eventlog-watch", { id: RUNNING, path: "eventlog", flags: 0 })) {
         // the running job's events, then the restart
       }
@@ -296,7 +289,7 @@ describe("broker client", () => {
     expect(isBackendUnavailableError(await watching)).toBe(true);
     for (let i = 0; i < 5; i++) {
       const started = Date.now();
-      expect(isBackendUnavailableError(await caught(client.rpc("broker.ping", {})))).toBe(true);
+      expect(isBackendUnavailableError(await thrown(() => client.rpc("broker.ping", {})))).toBe(true);
       // Fast: below the 5 s connect timeout (and far below the 30 s request timeout) it would
       // take to fail by waiting.
       expect(Date.now() - started).toBeLessThan(3000);
@@ -308,10 +301,10 @@ describe("broker client", () => {
 
   it("fails calls waiting at close() with Unavailable", async () => {
     const { broker, client } = await setup(() => {});
-    const pending = caught(client.rpc("svc.never", {}));
+    const pending = thrown(() => client.rpc("svc.never", {}));
     await waitFor(() => broker.requests.length === 1); // waiting for its answer, not still connecting
     await client.close();
     expect(isBackendUnavailableError(await pending)).toBe(true);
-    expect(isBackendUnavailableError(await caught(client.rpc("broker.ping", {})))).toBe(true);
+    expect(isBackendUnavailableError(await thrown(() => client.rpc("broker.ping", {})))).toBe(true);
   });
 });

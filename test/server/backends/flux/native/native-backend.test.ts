@@ -10,7 +10,7 @@ import { JobStateBit, type JobBackend } from "../../../../../server/backends/bac
 import { createFluxBackend } from "../../../../../server/backends/flux/index.js";
 import { createNativeFluxCalls, type NativeFluxCalls } from "../../../../../server/backends/flux/native/index.js";
 import { createSilentLogger } from "../../../../../server/logger.js";
-import { jobRequest } from "../../../../support/backend-contract-helpers.js";
+import { jobRequest, thrown } from "../../../../support/backend-contract-helpers.js";
 import { startFakeBroker, type FakeBroker } from "../../../../support/fake-broker/fake-broker.js";
 import { createInstanceHandler } from "../../../../support/fake-broker/instance-handler.js";
 import { createFakeFlux, type FakeFlux } from "../../../../support/fake-flux/fake-flux.js";
@@ -35,15 +35,6 @@ afterEach(async () => {
   await broker.stop();
   await fake.stop();
 });
-
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("flux backend over the native transport", () => {
   it("takes 32 submissions at once on one connection, each with its own id", async () => {
@@ -98,7 +89,7 @@ describe("flux backend over the native transport", () => {
     await expect.poll(async () => (await backend.get(before)).state, { timeout: 20_000, interval: 25 }).toBe(JobStateBit.RUN);
     const abort = new AbortController();
     const seen: string[] = [];
-    const watching = caught((async () => {
+    const watching = thrown(() => (async () => {
       for await (const event of backend.followEvents(before, abort.signal)) seen.push(event.name); // replay, then wait
     })());
     // The watch is open (its replay reached "start") before the broker goes away.
@@ -108,8 +99,8 @@ describe("flux backend over the native transport", () => {
     expect(isBackendUnavailableError(await watching)).toBe(true);
     const started = Date.now();
     expect(await backend.ready()).toMatchObject({ ready: false });
-    expect(isBackendUnavailableError(await caught(backend.submit(jobRequest(["true"]), owner)))).toBe(true);
-    expect(isBackendUnavailableError(await caught(backend.get(before)))).toBe(true);
+    expect(isBackendUnavailableError(await thrown(() => backend.submit(jobRequest(["true"]), owner)))).toBe(true);
+    expect(isBackendUnavailableError(await thrown(() => backend.get(before)))).toBe(true);
     // Never a hang: all three fail faster than one 5 s connect timeout (or the 30 s request
     // timeout) would take, yet with room for a loaded machine.
     expect(Date.now() - started).toBeLessThan(4500);

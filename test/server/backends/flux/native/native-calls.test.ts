@@ -11,6 +11,7 @@ import { createNativeFluxCalls, unwrapNone, type NativeFluxCalls } from "../../.
 import { createSilentLogger } from "../../../../../server/logger.js";
 import { startFakeBroker, type FakeBroker } from "../../../../support/fake-broker/fake-broker.js";
 import { createRecordedHandler, loadExchanges, type RecordedExchange } from "../../../../support/fake-broker/recorded-handler.js";
+import { thrown } from "../../../../support/backend-contract-helpers.js";
 
 const COMPLETED = 199783088128n;
 const RUNNING = 427064033280n;
@@ -31,15 +32,6 @@ async function setup(extra: RecordedExchange[] = [], options: { submitAsUser?: P
   return { broker, calls };
 }
 
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
-}
-
 const sent = (b: FakeBroker, topic: string) => b.requests.filter((r) => r.topic === topic);
 
 describe("native FluxCalls", () => {
@@ -56,7 +48,7 @@ describe("native FluxCalls", () => {
   it("refuses a broker outside the supported range, saying so", async () => {
     const old: RecordedExchange = { name: "old", request: { topic: "attr.get", payload: { name: "version" } }, responses: [{ payload: '{"value":"0.60.0","flags":0}' }] };
     const { calls } = await setup([old]);
-    const e = await caught(calls.ping());
+    const e = await thrown(() => calls.ping());
     expect(isBackendUnavailableError(e)).toBe(true);
     expect((e as Error).message).toBe('flux-core "0.60.0" is outside the native transport\'s supported range >= 0.61.0, < 1.0.0; use FLUX_RESTFUL_FLUX_TRANSPORT=cli');
   });
@@ -88,7 +80,7 @@ describe("native FluxCalls", () => {
   it("maps a refused jobspec to InvalidJobRequest in Flux's words", async () => {
     const refuse: RecordedExchange = { name: "refuse", request: { topic: "job-ingest.submit" }, responses: [{ errnum: 22, error: "urgency range is [0-16] for guest users" }] };
     const { calls } = await setup([refuse]);
-    const e = await caught(calls.submit("{}", { urgency: 20 }));
+    const e = await thrown(() => calls.submit("{}", { urgency: 20 }));
     expect(isInvalidJobRequestError(e)).toBe(true);
     expect(e).toMatchObject({ field: "urgency", message: "urgency range is [0-16] for guest users" });
   });
@@ -98,7 +90,7 @@ describe("native FluxCalls", () => {
     const job = await calls.get(COMPLETED);
     expect(job).toMatchObject({ id: COMPLETED, state: 64, result: 1, name: "printer", waitstatus: 0 });
     expect(sent(broker, "job-list.list-id")[0]!.payloadText).toBe(`{"id":${COMPLETED},"attrs":["all"]}`);
-    const e = await caught(calls.get(123456789n));
+    const e = await thrown(() => calls.get(123456789n));
     expect(isJobNotFoundError(e)).toBe(true);
     expect((e as Error).message).toBe(`job "${formatJobId(123456789n)}" not found`);
   });
@@ -122,8 +114,8 @@ describe("native FluxCalls", () => {
     const [withNote, without] = sent(broker, "job-manager.raise").map((r) => r.payload);
     expect(withNote).toEqual({ id: Number(RUNNING), type: "cancel", severity: 0, note: "by test" });
     expect(without).toEqual({ id: Number(RUNNING), type: "cancel", severity: 0 });
-    expect(isJobInactiveError(await caught(calls.cancel(COMPLETED, "")))).toBe(true);
-    expect(isJobNotFoundError(await caught(calls.cancel(5n, "")))).toBe(true);
+    expect(isJobInactiveError(await thrown(() => calls.cancel(COMPLETED, "")))).toBe(true);
+    expect(isJobNotFoundError(await thrown(() => calls.cancel(5n, "")))).toBe(true);
   });
 
   it("reads the main and output eventlogs, undefined output for a job that never ran", async () => {
@@ -134,7 +126,7 @@ describe("native FluxCalls", () => {
     const output = await calls.eventlog(COMPLETED, "output");
     expect(output!.filter((e) => e.name === "data").map((e) => e.context!.data ?? null)).toContain("line 3 to stdout 🥞 ünïcödé\n");
     expect(await calls.eventlog(RUNNING, "output")).toBeUndefined();
-    expect(isJobNotFoundError(await caught(calls.eventlog(5n, "eventlog")))).toBe(true);
+    expect(isJobNotFoundError(await thrown(() => calls.eventlog(5n, "eventlog")))).toBe(true);
   });
 
   it("reads the current jobspec", async () => {
@@ -184,7 +176,7 @@ describe("native FluxCalls", () => {
 
   it("maps a watch of an unknown job to NotFound", async () => {
     const { calls } = await setup();
-    const e = await caught((async () => {
+    const e = await thrown(() => (async () => {
       for await (const _ of calls.watchEvents(5n, new AbortController().signal)) {
         // none
       }
@@ -218,7 +210,7 @@ describe("native FluxCalls", () => {
   it("says which module is missing when a service is not loaded", async () => {
     const { broker, calls } = await setup();
     broker.set({ handler: createRecordedHandler(loadExchanges().filter((e) => e.request.topic !== "job-list.list-id")) });
-    const e = await caught(calls.get(COMPLETED));
+    const e = await thrown(() => calls.get(COMPLETED));
     expect(isBackendUnavailableError(e)).toBe(true);
     expect((e as Error).message).toBe('the flux instance does not offer "job-list.list-id" (a module is not loaded)');
   });
