@@ -8,6 +8,7 @@ import { createFluxBackend } from "../../../../server/backends/flux/index.js";
 import { createSilentLogger } from "../../../../server/logger.js";
 import { describeBackendContract } from "../../../support/backend-contract.js";
 import { createFakeFlux } from "../../../support/fake-flux/fake-flux.js";
+import { fluxContractSubject } from "./flux-contract-subject.js";
 import { realFlux } from "./real-flux.js";
 
 describeBackendContract("flux (stand-in flux)", async () => {
@@ -20,14 +21,7 @@ describeBackendContract("flux (stand-in flux)", async () => {
     killGraceMs: 500,
   });
   await backend.start();
-  return {
-    backend,
-    followerCount: () => backend.attach.activePids().length,
-    async cleanup() {
-      await backend.close();
-      await fake.stop();
-    },
-  };
+  return fluxContractSubject(backend, () => fake.stop());
 });
 
 const real = realFlux();
@@ -35,7 +29,7 @@ if (real) {
   describeBackendContract("flux (real instance)", async () => {
     const backend = createFluxBackend({ fluxUri: real.uri, baseEnvironment: real.baseEnvironment, logger: createSilentLogger() });
     await backend.start();
-    return { backend, followerCount: () => backend.attach.activePids().length, cleanup: () => backend.close() };
+    return fluxContractSubject(backend);
   });
 } else {
   describe("JobBackend contract: flux (real instance)", () => {

@@ -10,13 +10,18 @@ export interface RealFlux {
   baseEnvironment: Record<string, string>;
 }
 
+/** The environment jobs and flux commands get in the real-Flux tests. */
+export function realFluxEnvironment(uri: string): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", LANG: "C.UTF-8", FLUX_URI: uri };
+}
+
 export function realFlux(): RealFlux | undefined {
   const uri = process.env.FLUX_URI;
   if (!uri) {
     process.emitWarning("real-Flux tests skipped: FLUX_URI is not set", { code: "FLUX_RESTFUL_REAL_FLUX_SKIPPED" });
     return undefined;
   }
-  const baseEnvironment = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", LANG: "C.UTF-8", FLUX_URI: uri };
+  const baseEnvironment = realFluxEnvironment(uri);
   try {
     execFileSync("flux", ["getattr", "security.owner"], { env: baseEnvironment, stdio: "ignore", timeout: 5000 });
   } catch {

@@ -14,6 +14,8 @@ import { describeBackendContract } from "../../../../support/backend-contract.js
 import { startFakeBroker } from "../../../../support/fake-broker/fake-broker.js";
 import { createInstanceHandler } from "../../../../support/fake-broker/instance-handler.js";
 import { createFakeFlux } from "../../../../support/fake-flux/fake-flux.js";
+import { fluxContractSubject } from "../flux-contract-subject.js";
+import { realFluxEnvironment } from "../real-flux.js";
 import { realBroker } from "./real-broker.js";
 
 describeBackendContract("flux (native transport, fake broker)", async () => {
@@ -47,17 +49,9 @@ if ("uri" in real) {
   describeBackendContract("flux (native transport, real instance)", async () => {
     const logger = createSilentLogger();
     const calls = createNativeFluxCalls({ fluxUri: real.uri, logger });
-    const baseEnvironment = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", LANG: "C.UTF-8", FLUX_URI: real.uri };
-    const backend = createFluxBackend({ fluxUri: real.uri, baseEnvironment, logger, calls });
+    const backend = createFluxBackend({ fluxUri: real.uri, baseEnvironment: realFluxEnvironment(real.uri), logger, calls });
     await backend.start();
-    return {
-      backend,
-      followerCount: () => backend.attach.activePids().length,
-      async cleanup() {
-        await backend.close();
-        await calls.close();
-      },
-    };
+    return fluxContractSubject(backend, () => calls.close());
   });
 } else {
   process.emitWarning(`real-Flux native contract skipped: ${real.skip}`, { code: "FLUX_RESTFUL_REAL_FLUX_SKIPPED" });
