@@ -20,6 +20,11 @@ const logger = createSilentLogger();
 const owner = { name: "alice" };
 const f58 = (id: bigint) => formatJobId(id, "f58plain");
 
+/** A flux backend on the stand-in instance `fake`, with these options on top. */
+function backendOn(fake: FakeFlux, options: Partial<Parameters<typeof createFluxBackend>[0]> = {}) {
+  return createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger, ...options });
+}
+
 /** Runs fn and returns the argv of every flux call it made. */
 async function callsDuring<T>(fake: FakeFlux, fn: () => Promise<T>): Promise<{ result: T; calls: string[][] }> {
   const before = fake.calls().length;
@@ -39,7 +44,7 @@ describe("flux backend over the stand-in flux", () => {
 
   beforeAll(async () => {
     fake = await createFakeFlux();
-    backend = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger, defaultCwd: "/tmp" });
+    backend = backendOn(fake, { defaultCwd: "/tmp" });
     await backend.start();
   });
   afterAll(async () => {
@@ -162,7 +167,7 @@ describe("flux backend over the stand-in flux", () => {
       down: [2],
       drained: [3],
     });
-    const b = createFluxBackend({ fluxCommand: other.fluxCommand, fluxUri: other.uri, baseEnvironment: other.baseEnvironment, logger });
+    const b = backendOn(other);
     try {
       await b.start();
       const id = await b.submit(jobRequest(["sleep", "30"], { coresPerTask: 3, gpusPerTask: 1 }), owner);
@@ -185,7 +190,7 @@ describe("flux backend over the stand-in flux", () => {
   it("recovers owner and command of jobs it did not submit itself (a restart) from the jobspec, once", async () => {
     const id = await backend.submit(jobRequest(["echo", "remember me"]), { name: "bob" });
     await waitInactive(backend, id);
-    const restarted = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger });
+    const restarted = backendOn(fake);
     const first = await callsDuring(fake, () => restarted.get(id));
     expect(first.result).toMatchObject({ owner: "bob", command: ["echo", "remember me"] });
     expect(first.calls).toEqual([
@@ -202,8 +207,8 @@ describe("flux backend over the stand-in flux", () => {
 describe("flux backend after a restart", () => {
   it("lists with one job-list call and one `flux kvs get` for every jobspec it has not seen, skipping a purged one", async () => {
     const fake = await createFakeFlux();
-    const first = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger });
-    const restarted = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger });
+    const first = backendOn(fake);
+    const restarted = backendOn(fake);
     try {
       const ids: bigint[] = [];
       for (const who of ["dave", "erin", "dave", "dave"]) ids.push(await first.submit(jobRequest(["echo", who], { name: "restart" }), { name: who }));
@@ -239,14 +244,8 @@ describe("flux backend after a restart", () => {
 describe("flux backend started on an instance with jobs (cli)", () => {
   it("reads every job's facts at start, so its first listing is one `flux job list`", async () => {
     const fake = await createFakeFlux();
-    const first = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger });
-    const restarted = createFluxBackend({
-      fluxCommand: fake.fluxCommand,
-      fluxUri: fake.uri,
-      baseEnvironment: fake.baseEnvironment,
-      logger,
-      checkFeasibility: false,
-    });
+    const first = backendOn(fake);
+    const restarted = backendOn(fake, { checkFeasibility: false });
     try {
       const ids: bigint[] = [];
       for (const who of ["gus", "hana", "gus"]) ids.push(await first.submit(jobRequest(["echo", who], { name: "warm" }), { name: who }));
@@ -279,7 +278,7 @@ describe("flux backend without an instance", () => {
     const fake = await createFakeFlux();
     const uri = `local://${fake.dir}/no-broker-here`;
     try {
-      const backend = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: uri, baseEnvironment: fake.baseEnvironment, logger });
+      const backend = backendOn(fake, { fluxUri: uri });
       const error = await thrown(() => backend.start());
       expect([error.name, error.message]).toEqual(["BackendUnavailableError", "the flux instance is not reachable"]);
       expect(await backend.ready()).toEqual({ ready: false, reason: "the flux instance is not reachable" });
@@ -304,7 +303,7 @@ describe("flux backend in multi-user mode", () => {
   it("refuses to start, with every reason, on an instance that cannot run other users' jobs", async () => {
     const fake = await createFakeFlux();
     try {
-      const backend = createFluxBackend({ fluxCommand: fake.fluxCommand, fluxUri: fake.uri, baseEnvironment: fake.baseEnvironment, logger, mode: "multi-user" });
+      const backend = backendOn(fake, { mode: "multi-user" });
       const error = await thrown(() => backend.start());
       expect(error.name).toBe("BackendUnavailableError");
       expect(error.message).toBe(
@@ -331,15 +330,7 @@ describe("flux backend in multi-user mode", () => {
         `while [ "$1" != "--" ]; do shift; done\nshift\nexec "$@"\n`,
     );
     chmodSync(sudo, 0o755);
-    const backend = createFluxBackend({
-      fluxCommand: fake.fluxCommand,
-      fluxUri: fake.uri,
-      baseEnvironment: fake.baseEnvironment,
-      logger,
-      mode: "multi-user",
-      sudoCommand: sudo,
-      passwdPath: passwd,
-    });
+    const backend = backendOn(fake, { mode: "multi-user", sudoCommand: sudo, passwdPath: passwd });
     try {
       await backend.start();
       const jobOwner = { name: "carol", loginEnv: { HOME: "/tmp", USER: "carol", LOGNAME: "carol", SHELL: "/bin/sh" } };
