@@ -14,7 +14,7 @@ import { createClient } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobResult, JobState, type Job } from "../../gen/flux/restful/v1/job_pb.js";
 import { JobService } from "../../gen/flux/restful/v1/job_service_pb.js";
-import { readOutput } from "../support/job-helpers.js";
+import { allJobs, readOutput } from "../support/job-helpers.js";
 import { createTransports } from "../support/transports.js";
 import { killAllServerProcesses, startServerProcess, troubleIn, type ServerProcess } from "./server-process.js";
 import { startSubmitLoad, type Submission } from "./submit-load.js";
@@ -52,18 +52,6 @@ async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise
   await Promise.all(Array.from({ length: width }, async () => {
     while (next < items.length) await fn(items[next++]!);
   }));
-}
-
-async function allJobs(url: string): Promise<Job[]> {
-  const client = createClient(JobService, createTransports(url)["connect-binary-h2"]);
-  const jobs: Job[] = [];
-  let pageToken = "";
-  do {
-    const page = await client.listJobs({ pageSize: 1000, pageToken });
-    jobs.push(...page.jobs);
-    pageToken = page.nextPageToken;
-  } while (pageToken !== "");
-  return jobs;
 }
 
 describe("crash safety: SIGKILL during continuous submission", () => {
@@ -131,7 +119,7 @@ describe("crash safety: SIGKILL during continuous submission", () => {
   });
 
   it("keeps every acknowledged submission, exactly once, and no job nobody asked for", async () => {
-    const jobs = await allJobs(server.url);
+    const jobs = await allJobs(createClient(JobService, createTransports(server.url)["connect-binary-h2"]));
     const byName = new Map<string, Job[]>();
     for (const job of jobs) byName.set(job.name, [...(byName.get(job.name) ?? []), job]);
     const acked = submissions.filter((s) => s.id !== undefined);

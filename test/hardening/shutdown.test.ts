@@ -14,7 +14,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobResult, JobState } from "../../gen/flux/restful/v1/job_pb.js";
 import { JobService } from "../../gen/flux/restful/v1/job_service_pb.js";
-import { readOutput, waitForState } from "../support/job-helpers.js";
+import { allJobs, readOutput, waitForState } from "../support/job-helpers.js";
 import { createTransports } from "../support/transports.js";
 import { killAllServerProcesses, startServerProcess, troubleIn, type ServerProcess } from "./server-process.js";
 import { startSubmitLoad, type Submission } from "./submit-load.js";
@@ -123,13 +123,7 @@ describe("graceful shutdown under load", () => {
     const client = createClient(JobService, createTransports(restarted.url)["connect-json-h1"]);
     // Nothing was left active for crash recovery to finish.
     expect(restarted.logs.some((l) => l.msg === "finished jobs left active by the previous server")).toBe(false);
-    const all = [];
-    let pageToken = "";
-    do {
-      const page = await client.listJobs({ pageSize: 1000, pageToken });
-      all.push(...page.jobs);
-      pageToken = page.nextPageToken;
-    } while (pageToken !== "");
+    const all = await allJobs(client);
     const acked = submissions.filter((s) => s.id !== undefined);
     const byId = new Map(all.map((j) => [j.id, j]));
     for (const s of acked) expect(byId.get(s.id!)?.name, s.token).toBe(s.token);

@@ -50,3 +50,15 @@ export async function codeOf(fn: () => Promise<unknown>): Promise<{ code: Code; 
   }
   throw new Error("expected the call to fail");
 }
+
+/** Every job ListJobs has, page by page (1,000 a page). */
+export async function allJobs(client: JobClient): Promise<Job[]> {
+  const jobs: Job[] = [];
+  let pageToken = "";
+  do {
+    const page = await client.listJobs({ pageSize: 1000, pageToken });
+    jobs.push(...page.jobs);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== "");
+  return jobs;
+}
