@@ -15,6 +15,7 @@ import type { FluxCalls, JobListOptions, JobListRecord, ResourceSnapshot } from 
 import { createFluxCliCalls } from "./flux-cli.js";
 import { createFactsCache, factsFromJobspec, OWNER_ATTRIBUTE, type JobFacts } from "./job-facts.js";
 import { startJobspecFeed, type JobspecFeed } from "./jobspec-feed.js";
+import { settleWithin } from "./settle-within.js";
 import { toJobRecord } from "./job-record.js";
 import { buildJobspec } from "./jobspec.js";
 import { multiUserProblems } from "./multi-user-checks.js";
@@ -129,15 +130,7 @@ export function createFluxBackend(options: FluxBackendOptions): JobBackend & { r
   }
 
   /** What `work` resolves to, or false once factsWarmupMs has passed (the work goes on). */
-  async function withinWarmup<T>(work: Promise<T | false>): Promise<T | false> {
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<false>((r) => (timer = setTimeout(() => r(false), options.factsWarmupMs ?? 5000)));
-    try {
-      return await Promise.race([work, gaveUp]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  const withinWarmup = <T>(work: Promise<T | false>): Promise<T | false> => settleWithin(work, options.factsWarmupMs ?? 5000, false as const);
 
   const combined = (signal: AbortSignal) => AbortSignal.any([signal, closing.signal]);
 

@@ -10,6 +10,7 @@
 import { isBackendUnavailableError } from "../backend-errors.js";
 import { isJsonObject, type ExactJson } from "./exact-json.js";
 import type { FluxCalls } from "./flux-calls.js";
+import { settleWithin } from "./settle-within.js";
 
 export interface JobFacts {
   /** The API user recorded in the jobspec (attributes.user.flux_restful.owner), if any. */
@@ -77,11 +78,7 @@ export function createFactsCache(calls: Pick<FluxCalls, "jobspec" | "jobspecs">,
 
   /** Waits for a loading feed, at most feedWaitMs; a lookup never hangs on it. */
   const feedSettled = async (): Promise<void> => {
-    const pending = feed;
-    if (pending === undefined) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([pending, new Promise<void>((r) => (timer = setTimeout(r, feedWaitMs)))]);
-    clearTimeout(timer);
+    if (feed !== undefined) await settleWithin(feed, feedWaitMs, undefined);
   };
 
   const remember = (id: bigint, facts: JobFacts) => {
