@@ -14,7 +14,7 @@ import { decodeIdset, encodeIdset } from "../idset.js";
 import { createBrokerClient, type BrokerClient, type JsonObject } from "./broker-client.js";
 import { unsupportedVersionReason } from "./broker-version.js";
 import { localSocketPath } from "./connect-local.js";
-import { parseEventLine as parseEventlogLine, parseEventlogLines as parseEventlogText } from "../flux-output.js";
+import { parseEventLine, parseEventlogLines } from "../flux-output.js";
 import { jobListConstraint, type JobListFilter } from "./job-list-constraint.js";
 import { nativeErrorToBackendError } from "./native-error.js";
 import { parseJsonExactFast } from "./payload-json.js";
@@ -128,7 +128,7 @@ export function createNativeFluxCalls(options: NativeFluxCallsOptions): NativeFl
     try {
       for await (const response of stream) {
         const line = response.event;
-        if (typeof line === "string") yield parseEventlogLine(line);
+        if (typeof line === "string") yield parseEventLine(line);
       }
     } catch (e) {
       throw nativeErrorToBackendError(e, { operation: path === "output" ? "output" : "watch", id });
@@ -251,11 +251,11 @@ export function createNativeFluxCalls(options: NativeFluxCallsOptions): NativeFl
     },
 
     async eventlog(id, path) {
-      if (path === "eventlog") return parseEventlogText((await lookup(id, "eventlog", 0, "eventlog"))!);
+      if (path === "eventlog") return parseEventlogLines((await lookup(id, "eventlog", 0, "eventlog"))!);
       // lookup.c: ENOENT "guest.output: key not found" before the job starts (or when it never
       // will), and "invalid job id" for an unknown job: the caller tells them apart, as for the CLI.
       const text = await lookup(id, "guest.output", 0, "output", true);
-      return text === undefined ? undefined : parseEventlogText(text);
+      return text === undefined ? undefined : parseEventlogLines(text);
     },
 
     watchEvents(id, signal) {
