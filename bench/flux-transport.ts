@@ -26,6 +26,7 @@
  *   own ceiling, NOT Flux.
  *
  * BENCH_SECONDS (default 5) sets each series' length, BENCH_CLIENTS (default 1,16,64) the client counts.
+ * BENCH_CPU=1 prints, after each submit and floor series, the cores each command used (bench/proc-cpu.ts).
  * BENCH_FLOOR_SPEC=same adds a floor series submitting the jobspec the server built (read back
  * with `flux job info --original`), since the minimal python jobspec costs the broker less.
  * Results: bench/results/flux-transport.json.
@@ -42,6 +43,7 @@ import type { JobBackend, JobRequest } from "../server/backends/backend.js";
 import { buildJobspec, createFluxBackend } from "../server/backends/flux/index.js";
 import { createNativeFluxCalls } from "../server/backends/flux/native/index.js";
 import { createSilentLogger } from "../server/logger.js";
+import { cpuBetween, describeCpu, sampleCpu } from "./proc-cpu.js";
 import { rawSubmitLoad } from "./raw-h2-load.js";
 import { round, runLoop, startServerProcess, type LoopResult } from "./support.js";
 
@@ -74,6 +76,16 @@ const request: JobRequest = {
   shellOptions: {},
   isLauncher: false,
 };
+
+/** Runs fn and prints who used the machine's CPU meanwhile (BENCH_CPU=1). */
+async function withCpu<T>(label: string, fn: () => T | Promise<T>): Promise<T> {
+  if (process.env.BENCH_CPU !== "1") return fn();
+  const before = sampleCpu();
+  const t0 = performance.now();
+  const out = await fn();
+  console.log(`  ${label}: ${describeCpu(cpuBetween(before, sampleCpu()), (performance.now() - t0) / 1000)}`);
+  return out;
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
 
@@ -208,7 +220,7 @@ async function submitSeries(fluxUri: string, transport: "native" | "cli", client
   return onInstance(fluxUri, async (uri) => {
     const s = await submitter(uri, transport);
     try {
-      return { ...(await s.load(clients)), level: s.level };
+      return { ...(await withCpu(`${transport} x${clients}`, () => s.load(clients))), level: s.level };
     } finally {
       await s.stop();
     }
@@ -222,7 +234,7 @@ async function benchReal(fluxUri: string): Promise<void> {
     for (let round_ = 0; round_ < ROUNDS; round_++) {
       const native = await submitSeries(fluxUri, "native", clients);
       report(`real native submit x${clients} (${native.level}) round ${round_ + 1}`, native);
-      const floor = await onInstance(fluxUri, async (uri) => pythonFloor(uri, "sustained", clients, SECONDS));
+      const floor = await onInstance(fluxUri, async (uri) => withCpu(`floor x${clients}`, () => pythonFloor(uri, "sustained", clients, SECONDS)));
       console.log(`${`real floor: flux python, ${clients} submit_async in flight, round ${round_ + 1}`.padEnd(56)} ${String(round(floor)).padStart(8)}/s`);
       if (serverJobspec !== undefined) {
         const same = await onInstance(fluxUri, async (uri) => pythonFloor(uri, "sustained", clients, SECONDS, serverJobspec));
