@@ -18,7 +18,8 @@
  *     job costs Flux ~20 ms of CPU in its shells, far more than its submission) competing
  *     with the server, the load generator and the broker for the same cores.
  *   - BENCH_CLIENT=connect (default: the Connect-ES client) | raw (raw-h2-load.ts, which takes
- *     less of the machine's CPU).
+ *     less of the machine's CPU) | h2load (nghttp2's C load generator, bench/h2load.ts, which
+ *     takes least: about 0.02 of a core against raw's 0.13-0.16 at 64 clients).
  *   Submissions go through the server's SubmitJob (BENCH_LEVEL=api, the default) or straight
  *   to the backend in this process (BENCH_LEVEL=backend).
  * - Always: the same native series against the fake broker answering at once (a process
@@ -44,6 +45,7 @@ import { buildJobspec, createFluxBackend } from "../server/backends/flux/index.j
 import { createNativeFluxCalls } from "../server/backends/flux/native/index.js";
 import { createSilentLogger } from "../server/logger.js";
 import { cpuBetween, describeCpu, sampleCpu } from "./proc-cpu.js";
+import { h2loadSubmitLoad, haveH2load } from "./h2load.js";
 import { rawSubmitLoad } from "./raw-h2-load.js";
 import { round, runLoop, startServerProcess, type LoopResult } from "./support.js";
 
@@ -52,7 +54,8 @@ const LEVEL = process.env.BENCH_LEVEL === "backend" ? "backend" : "api";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const FRESH = process.env.BENCH_FLUX_FRESH === "1";
 const QUEUE = process.env.BENCH_FLUX_QUEUE === "running" ? "running" : "stopped";
-const CLIENT = process.env.BENCH_CLIENT === "raw" ? "raw" : "connect";
+const CLIENT = process.env.BENCH_CLIENT === "raw" || process.env.BENCH_CLIENT === "h2load" ? process.env.BENCH_CLIENT : "connect";
+if (CLIENT === "h2load" && !haveH2load()) throw new Error("BENCH_CLIENT=h2load needs h2load on PATH (Debian: apt-get install nghttp2-client)");
 const CLIENTS = (process.env.BENCH_CLIENTS ?? "1,16,64").split(",").map(Number);
 /** "same": the floor also submits the jobspec the server builds (read back with `flux job info --original`), next to the minimal one. */
 const FLOOR_SPEC = process.env.BENCH_FLOOR_SPEC === "same" ? "same" : "minimal";
@@ -155,7 +158,9 @@ async function submitter(fluxUri: string, transport: "native" | "cli", fluxComma
       const { id } = await client.submitJob({ command: ["true"] });
       if (FLOOR_SPEC === "same" && serverJobspec === undefined) serverJobspec = (await fluxRun(fluxUri, ["job", "info", "--original", id, "jobspec"])).trim();
       const load = (clients: number) =>
-        CLIENT === "raw" ? rawSubmitLoad(server.url, "connect", clients, SECONDS) : runLoop(clients, SECONDS, () => client.submitJob({ command: ["true"] }));
+        CLIENT === "raw" ? rawSubmitLoad(server.url, "connect", clients, SECONDS)
+        : CLIENT === "h2load" ? h2loadSubmitLoad(server.url, clients, SECONDS)
+        : runLoop(clients, SECONDS, () => client.submitJob({ command: ["true"] }));
       return { load, stop: () => server.stop(), level: `api, ${CLIENT} client` };
     } catch (e) {
       console.log(`  (the server did not start with the flux backend: ${(e as Error).message}; measuring the backend in process)`);
@@ -381,7 +386,7 @@ async function benchFake(): Promise<void> {
     for (const clients of CLIENTS) {
       const s = await submitter(broker.uri, "native", broker.fluxCommand);
       try {
-        report(`fake native submit x${clients} (${s.level})`, await s.load(clients));
+        report(`fake native submit x${clients} (${s.level})`, await withCpu(`fake native x${clients}`, () => s.load(clients)));
       } finally {
         await s.stop();
       }
