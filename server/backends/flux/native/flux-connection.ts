@@ -71,6 +71,11 @@ export function createFluxConnection(options: FluxConnectionOptions): FluxConnec
   let nextTag = 1;
   let closed = false;
   let drainWaiters: Array<() => void> = [];
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
 
   const allocateTag = (): number => {
     for (;;) {
@@ -165,6 +170,15 @@ export function createFluxConnection(options: FluxConnectionOptions): FluxConnec
       if (tag !== MATCHTAG_NONE) {
         if (pending.size === 0) socket.ref();
         pending.set(tag, { topic, streaming: opts.streaming === true, sink });
+      }
+      // Everything sent in one event-loop turn leaves in one write: on a machine where the
+      // broker shares the cores, each write wakes a broker thread, and fewer wake-ups left it
+      // more CPU (64 clients, 4 interleaved pairs: +1% to +11% submits/s, 5-15% less server
+      // CPU per submit; docs/flux-native-transport.md).
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        setImmediate(uncork);
       }
       socket.write(frame);
       return tag;
