@@ -7,7 +7,9 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createFluxConnection, createFrameDecoder, decodeMessageBody, type FluxConnection } from "../../../../../server/backends/flux/native/index.js";
+import { createFluxConnection, createFrameDecoder, decodeMessageBody } from "../../../../../server/backends/flux/native/index.js";
+
+type FluxConnection = ReturnType<typeof createFluxConnection>;
 
 let cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
