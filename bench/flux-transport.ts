@@ -80,6 +80,9 @@ const request: JobRequest = {
   isLauncher: false,
 };
 
+// The bench's own process (and the Node load generators in it) apart from the server's "node" in BENCH_CPU lines.
+process.title = "flux-bench";
+
 /** Runs fn and prints who used the machine's CPU meanwhile (BENCH_CPU=1). */
 async function withCpu<T>(label: string, fn: () => T | Promise<T>): Promise<T> {
   if (process.env.BENCH_CPU !== "1") return fn();
