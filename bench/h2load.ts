@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { SubmitJobRequestSchema } from "../gen/flux/restful/v1/job_service_pb.js";
-import { percentile, type LoopResult } from "./support.js";
+import { loopResult, type LoopResult } from "./support.js";
 
 /** Whether h2load is on PATH. */
 export function haveH2load(): boolean {
@@ -54,16 +54,7 @@ export async function h2loadSubmitLoad(url: string, clients: number, seconds: nu
         firstError ??= `HTTP ${status}`;
       }
     }
-    latencies.sort((a, b) => a - b);
-    return {
-      count: latencies.length,
-      errors,
-      seconds: elapsed,
-      perSecond: latencies.length / elapsed,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
-      firstError,
-    };
+    return loopResult(latencies, errors, elapsed, firstError);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

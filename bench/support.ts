@@ -169,7 +169,11 @@ export async function runLoop(concurrency: number, seconds: number, op: () => Pr
 
 /** A LoopResult from the latencies (ms) of the calls that succeeded since `startedMs` (performance.now()). */
 export function summarizeLoop(latencies: number[], errors: number, startedMs: number, firstError?: string): LoopResult {
-  const elapsed = (performance.now() - startedMs) / 1000;
+  return loopResult(latencies, errors, (performance.now() - startedMs) / 1000, firstError);
+}
+
+/** A LoopResult from the latencies (ms) of the calls that succeeded in `elapsed` seconds. */
+export function loopResult(latencies: number[], errors: number, elapsed: number, firstError?: string): LoopResult {
   latencies.sort((a, b) => a - b);
   return {
     count: latencies.length,
