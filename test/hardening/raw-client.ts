@@ -47,6 +47,7 @@ export function createRawClient(baseUrl: string, options: { maxSockets?: number 
   const url = new URL(baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 8 });
   let session: http2.ClientHttp2Session | undefined;
+  const guarded = new WeakSet<object>();
 
   const h2session = (): http2.ClientHttp2Session => {
     if (session === undefined || session.closed || session.destroyed) {
@@ -107,7 +108,13 @@ export function createRawClient(baseUrl: string, options: { maxSockets?: number 
         });
       });
       // A server that answers before reading the whole body may reset the rest: the answer still counts.
-      req.on("socket", (s) => s.on("error", () => {}));
+      // Once per socket: the keep-alive pool hands the same socket to many requests.
+      req.on("socket", (s) => {
+        if (!guarded.has(s)) {
+          guarded.add(s);
+          s.on("error", () => {});
+        }
+      });
       if (request.body !== undefined) req.end(request.body);
       else req.end();
     });
