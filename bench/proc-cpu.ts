@@ -9,7 +9,18 @@
 import fs from "node:fs";
 import os from "node:os";
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux, whatever the kernel's HZ
+/** Linux reports CPU time in clock ticks of USER_HZ, 100 on every mainstream architecture. */
+export const TICKS_PER_SECOND = 100;
+
+/** The command name and the fields after it (fields[0] is field 3, state) of a /proc/PID/stat text. */
+export function parseStat(stat: string): { name: string; fields: string[] } {
+  // The name is in parentheses and may hold spaces or ")": fields resume after the last ")".
+  const close = stat.lastIndexOf(")");
+  return { name: stat.slice(stat.indexOf("(") + 1, close), fields: stat.slice(close + 2).split(" ") };
+}
+
+/** utime + stime in ticks (fields 14 and 15). */
+export const cpuTicks = (fields: string[]): number => Number(fields[11]) + Number(fields[12]);
 
 /** pid -> [command name, CPU ticks so far]. */
 export type CpuSample = Map<number, [string, number]>;
@@ -29,13 +40,9 @@ export function sampleCpu(): CpuSample {
     } catch {
       continue; // gone meanwhile
     }
-    // The name is in parentheses and may hold spaces or ")": fields resume after the last ")".
-    const open = stat.indexOf("(");
-    const close = stat.lastIndexOf(")");
-    const fields = stat.slice(close + 2).split(" ");
-    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-    sample.set(Number(pid), [stat.slice(open + 1, close), Number(fields[11]) + Number(fields[12])]);
-    // Children this process reaped (a `flux python` floor run with execFileSync) count under their own name.
+    const { name, fields } = parseStat(stat);
+    sample.set(Number(pid), [name, cpuTicks(fields)]);
+    // Children this process reaped (a `flux python` floor run with execFileSync): cutime + cstime, fields 16 and 17.
     if (Number(pid) === process.pid) sample.set(-1, ["(reaped children)", Number(fields[13]) + Number(fields[14])]);
   }
   return sample;

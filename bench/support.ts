@@ -7,6 +7,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import net from "node:net";
+import { cpuTicks, parseStat, TICKS_PER_SECOND } from "./proc-cpu.js";
 
 export interface ServerProcess {
   url: string;
@@ -25,16 +26,11 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Linux reports CPU time in clock ticks of USER_HZ, 100 on every mainstream architecture. */
-const TICKS_PER_SECOND = 100;
-
 /** utime + stime of a process in seconds, or 0 when it is gone. */
 async function processCpuSeconds(pid: number): Promise<number> {
   const stat = await fs.readFile(`/proc/${pid}/stat`, "latin1").catch(() => "");
   if (stat === "") return 0;
-  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  return cpuTicks(parseStat(stat).fields) / TICKS_PER_SECOND;
 }
 
 async function rssOf(pid: number): Promise<number> {
