@@ -11,6 +11,7 @@ import { createSilentLogger } from "../../../../../server/logger.js";
 import { startFakeBroker, type BrokerHandler, type FakeBroker } from "../../../../support/fake-broker/fake-broker.js";
 import { createRecordedHandler, loadExchanges } from "../../../../support/fake-broker/recorded-handler.js";
 import { thrown } from "../../../../support/backend-contract-helpers.js";
+import { waitUntil } from "../../../../support/wait-until.js";
 
 const COMPLETED = 199783088128n;
 const RUNNING = 427064033280n;
@@ -33,14 +34,6 @@ async function setup(handler: BrokerHandler = createRecordedHandler(loadExchange
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits for cond until a deadline (not a count of tries), generous for a loaded machine. */
-async function waitFor(cond: () => boolean, ms = 10_000) {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await sleep(5);
-  }
-}
 
 describe("broker client", () => {
   it("frames a request as libflux does: empty route stack, unknown userid, any node, a matchtag, NUL-terminated JSON", async () => {
@@ -154,19 +147,19 @@ describe("broker client", () => {
       if (names.length === 6) abort.abort();
     }
     expect(names).toHaveLength(6);
-    await waitFor(() => broker.requests.length === 2);
+    await waitUntil(() => broker.requests.length === 2);
     const [watch, cancel] = broker.requests;
     expect(cancel).toMatchObject({ topic: "job-info.eventlog-watch-cancel", matchtag: 0, noResponse: true });
     expect(cancel!.payload).toEqual({ matchtag: watch!.matchtag });
     // The broker's ENODATA frees the tag.
-    await waitFor(() => client.inFlight === 0);
+    await waitUntil(() => client.inFlight === 0);
   });
 
   it("cancels a stream the consumer leaves early", async () => {
     const { broker, client } = await setup();
     for await (const _ of client.stream("job-info.eventlog-watch", { id: RUNNING, path: "eventlog", flags: 0 }, { cancelTopic: "job-info.eventlog-watch-cancel" })) break;
-    await waitFor(() => broker.requests.some((r) => r.topic === "job-info.eventlog-watch-cancel"));
-    await waitFor(() => client.inFlight === 0);
+    await waitUntil(() => broker.requests.some((r) => r.topic === "job-info.eventlog-watch-cancel"));
+    await waitUntil(() => client.inFlight === 0);
   });
 
   it("fails every waiting call with Unavailable when the broker closes the socket mid-call, then reconnects", async () => {
@@ -182,14 +175,14 @@ describe("broker client", () => {
         // nothing arrives
       }
     })());
-    await waitFor(() => broker.requests.length === 2);
+    await waitUntil(() => broker.requests.length === 2);
     const dropped = await thrown(() => client.rpc("svc.drop", {}));
     for (const e of [dropped, await slow, await stream]) {
       expect(isBackendUnavailableError(e)).toBe(true);
       expect((e as Error).message).toMatch(/connection was lost/);
     }
     drop = false;
-    await waitFor(() => client.state === "open"); // the background reconnect, after the backoff
+    await waitUntil(() => client.state === "open"); // the background reconnect, after the backoff
     expect(await client.rpc("svc.ok", {})).toEqual({ ok: true });
     expect(broker.requests.at(-1)!.connection).toBe(2);
   });
@@ -221,7 +214,7 @@ describe("broker client", () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(client.inFlight).toBe(1); // the tag stays taken until the broker answers
     late!();
-    await waitFor(() => client.inFlight === 0);
+    await waitUntil(() => client.inFlight === 0);
     expect(await client.rpc("svc.ok", {})).toEqual({ ok: true });
   });
 
@@ -262,7 +255,7 @@ describe("broker client", () => {
     }, { streamMaxBuffered: 50 });
     const stream = client.stream("svc.flood", {}, { cancelTopic: "svc.flood-cancel" });
     expect((await stream.next()).value).toEqual({ i: 0 });
-    await waitFor(() => broker.requests.some((r) => r.topic === "svc.flood-cancel"));
+    await waitUntil(() => broker.requests.some((r) => r.topic === "svc.flood-cancel"));
     expect(await client.rpc("svc.ok", {})).toEqual({ ok: true });
     const rest: unknown[] = [];
     const e = await thrown(() => (async () => {
@@ -284,7 +277,7 @@ describe("broker client", () => {
         // the running job's events, then the restart
       }
     })());
-    await waitFor(() => broker.requests.length === 2);
+    await waitUntil(() => broker.requests.length === 2);
     await broker.stop();
     expect(isBackendUnavailableError(await watching)).toBe(true);
     for (let i = 0; i < 5; i++) {
@@ -295,14 +288,14 @@ describe("broker client", () => {
       expect(Date.now() - started).toBeLessThan(3000);
     }
     await broker.start();
-    await waitFor(() => client.state === "open"); // the background reconnect
+    await waitUntil(() => client.state === "open"); // the background reconnect
     expect(await client.rpc("broker.ping", { back: true })).toMatchObject({ back: true });
   });
 
   it("fails calls waiting at close() with Unavailable", async () => {
     const { broker, client } = await setup(() => {});
     const pending = thrown(() => client.rpc("svc.never", {}));
-    await waitFor(() => broker.requests.length === 1); // waiting for its answer, not still connecting
+    await waitUntil(() => broker.requests.length === 1); // waiting for its answer, not still connecting
     await client.close();
     expect(isBackendUnavailableError(await pending)).toBe(true);
     expect(isBackendUnavailableError(await thrown(() => client.rpc("broker.ping", {})))).toBe(true);

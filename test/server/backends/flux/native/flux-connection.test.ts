@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createFluxConnection, createFrameDecoder, decodeMessageBody } from "../../../../../server/backends/flux/native/index.js";
+import { waitUntil } from "../../../../support/wait-until.js";
 
 type FluxConnection = ReturnType<typeof createFluxConnection>;
 
@@ -39,13 +40,6 @@ async function connected() {
 const send = (conn: FluxConnection, n: number) => Array.from({ length: n }, () => conn.send("job-ingest.submit", Buffer.from("{}\0"), {}, { onResponse() {}, onClose() {} }));
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-async function until(cond: () => boolean) {
-  const deadline = Date.now() + 10_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe("flux connection writes", () => {
   it("sends the requests of one event-loop turn in one write, in order", async () => {
@@ -57,7 +51,7 @@ describe("flux connection writes", () => {
     expect(writes.single).not.toHaveBeenCalled();
     expect(writes.batched).toHaveBeenCalledTimes(1);
     expect((writes.batched.mock.calls[0] as unknown[])[0]).toHaveLength(5);
-    await until(() => tags.length === 5);
+    await waitUntil(() => tags.length === 5);
     expect(tags).toEqual(sent);
   });
 
@@ -68,7 +62,7 @@ describe("flux connection writes", () => {
     const second = send(conn, 1);
     await nextTurn();
     expect(writes.single.mock.calls.length + writes.batched.mock.calls.length).toBe(2);
-    await until(() => tags.length === 3);
+    await waitUntil(() => tags.length === 3);
     expect(tags).toEqual([...first, ...second]);
   });
 });
