@@ -171,10 +171,9 @@ export function createFluxConnection(options: FluxConnectionOptions): FluxConnec
         if (pending.size === 0) socket.ref();
         pending.set(tag, { topic, streaming: opts.streaming === true, sink });
       }
-      // Everything sent in one event-loop turn leaves in one write: on a machine where the
-      // broker shares the cores, each write wakes a broker thread, and fewer wake-ups left it
-      // more CPU (64 clients, 4 interleaved pairs: +1% to +11% submits/s, 5-15% less server
-      // CPU per submit; docs/flux-native-transport.md).
+      // Everything sent in one event-loop turn leaves in one write. On a 2-core machine shared
+      // with the broker this measured +1% to +11% submits/s and 4-14% less server CPU per
+      // submit (64 clients, 4 interleaved pairs; docs/flux-native-transport.md).
       if (!corked) {
         corked = true;
         socket.cork();

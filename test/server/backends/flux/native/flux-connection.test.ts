@@ -1,6 +1,6 @@
 /**
  * The connection's writes over a real UNIX socket: requests made in one event-loop turn
- * leave in one write (each write wakes a broker thread), in the order they were made.
+ * leave in one write, in the order they were made.
  */
 import fs from "node:fs/promises";
 import net from "node:net";
