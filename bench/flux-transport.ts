@@ -54,7 +54,7 @@ const LEVEL = process.env.BENCH_LEVEL === "backend" ? "backend" : "api";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const FRESH = process.env.BENCH_FLUX_FRESH === "1";
 const QUEUE = process.env.BENCH_FLUX_QUEUE === "running" ? "running" : "stopped";
-const CLIENT = process.env.BENCH_CLIENT === "raw" || process.env.BENCH_CLIENT === "h2load" ? process.env.BENCH_CLIENT : "connect";
+const CLIENT = (["raw", "h2load"] as const).find((c) => c === process.env.BENCH_CLIENT) ?? "connect";
 if (CLIENT === "h2load" && !haveH2load()) throw new Error("BENCH_CLIENT=h2load needs h2load on PATH (Debian: apt-get install nghttp2-client)");
 const CLIENTS = (process.env.BENCH_CLIENTS ?? "1,16,64").split(",").map(Number);
 /** "same": the floor also submits the jobspec the server builds (read back with `flux job info --original`), next to the minimal one. */
